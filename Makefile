@@ -1,0 +1,37 @@
+# Two commands for a fresh machine: `make run` (the main job on the embedded default) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# Empty: pip's default (here, the CPU build on disk). Elsewhere use https://download.pytorch.org/whl/cpu
+# for a CPU build or https://download.pytorch.org/whl/cu128 for CUDA.
+TORCH_INDEX_URL ?=
+TORCH_INDEX := $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL),)
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test system-deps clean-venv
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements/no-deps.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet torch==2.13.0 $(TORCH_INDEX)
+	$(BIN)/pip install --quiet -e ".[dev,aws]"
+	$(BIN)/pip install --quiet --no-deps -r requirements/no-deps.txt
+	touch $(STAMP)
+
+# Debian packages the crawlers and their tests need (headless Chromium and git); needs root.
+system-deps:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v git >/dev/null; then \
+		echo "system packages present"; \
+	else \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver git; \
+	fi
+
+run: setup
+	$(BIN)/poe quickstart
+
+test: setup system-deps
+	$(BIN)/poe test
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""Use cases. They depend on the domain and its ports only."""

@@ -1,0 +1,1 @@
+"""Adapters to outside systems, built from Settings by small factories."""

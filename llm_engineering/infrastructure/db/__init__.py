@@ -1,0 +1,1 @@
+"""Data stores: MongoDB warehouse and Qdrant feature store."""

@@ -1,0 +1,1 @@
+"""The embedded local infrastructure: the Mongo-wire server started on demand."""

@@ -1,0 +1,1 @@
+"""Model code: training, evaluation runners and generation."""

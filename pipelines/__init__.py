@@ -1,0 +1,1 @@
+"""Thin ZenML pipeline definitions."""

@@ -1,0 +1,1 @@
+"""Thin ZenML steps: parse parameters, call application code, log metadata."""

@@ -1,0 +1,54 @@
+"""`python -m tools.status --json` as a user runs it."""
+
+import json
+import subprocess
+import sys
+
+from llm_engineering.application.warehouse_transfer import import_warehouse
+from llm_engineering.domain.types import DataCategory
+from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from tests.conftest import REPO_ROOT, SAMPLE_DIR
+
+
+def status(env: dict[str, str]) -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.status", "--json"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report: dict[str, object] = json.loads(result.stdout)
+    return report
+
+
+def test_status_reports_counts_per_collection_and_author(
+    warehouse: MongoDataWarehouse, cli_env: dict[str, str]
+) -> None:
+    import_warehouse(warehouse, SAMPLE_DIR)
+    report = status(cli_env)
+    assert {"mongo", "qdrant", "backends"} <= set(report)
+    mongo = report["mongo"]
+    assert isinstance(mongo, dict)
+    assert mongo["users"] == 2
+    for category in DataCategory:
+        assert mongo[category.value] == warehouse.count_documents(category)
+    assert report["backends"] == {
+        "mongo": "embedded",
+        "mongo_database": cli_env["DATABASE_NAME"],
+        "qdrant": "embedded",
+        "data_dir": cli_env["DATA_DIR"],
+    }
+    qdrant = report["qdrant"]
+    assert isinstance(qdrant, dict) and qdrant["embedded_articles"] == 0
+    authors = report["authors"]
+    assert isinstance(authors, dict) and set(authors) == {"Maya Okafor", "Theo Brandt"}
+
+
+def test_status_table_is_readable(warehouse: MongoDataWarehouse, cli_env: dict[str, str]) -> None:
+    import_warehouse(warehouse, SAMPLE_DIR)
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.status"], cwd=REPO_ROOT, env=cli_env, capture_output=True, text=True, check=True
+    )
+    assert "MongoDB" in result.stdout and "Qdrant" in result.stdout and "Maya Okafor" in result.stdout

@@ -1,0 +1,76 @@
+from pathlib import Path
+
+import pytest
+
+from llm_engineering.domain.exceptions import SettingsError
+from llm_engineering.settings import get_settings, load_settings
+
+
+def test_defaults_are_the_embedded_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_HOST", "QDRANT_DATABASE_HOST", "USE_QDRANT_CLOUD", "LLM_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(_env_file=None)
+    assert settings.uses_embedded_mongo
+    assert settings.mongo_uri == f"mongodb://127.0.0.1:{settings.LOCAL_DATABASE_PORT}"
+    assert settings.qdrant_backend == "local"
+    assert settings.DATABASE_NAME == "twin"
+    assert settings.TEXT_EMBEDDING_MODEL_ID == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def test_environment_switches_backends(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_HOST", "mongodb://u:p@db.example:27017")
+    monkeypatch.setenv("QDRANT_DATABASE_HOST", "qdrant.example")
+    settings = load_settings(_env_file=None)
+    assert not settings.uses_embedded_mongo
+    assert settings.qdrant_backend == "server"
+    monkeypatch.setenv("USE_QDRANT_CLOUD", "true")
+    monkeypatch.setenv("QDRANT_CLOUD_URL", "https://cluster.cloud.qdrant.io")
+    assert load_settings(_env_file=None).qdrant_backend == "cloud"
+
+
+def test_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_NAME", raising=False)
+    env_file = tmp_path / ".env"
+    env_file.write_text("DATABASE_NAME=from_env_file\n")
+    assert load_settings(_env_file=env_file).DATABASE_NAME == "from_env_file"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DATABASE_HOST", "localhost:27017", "DATABASE_HOST"),
+        ("LOCAL_DATABASE_PORT", "99999", "LOCAL_DATABASE_PORT"),
+        ("OPENAI_API_KEY", "changeme", "OPENAI_API_KEY"),
+        ("COMET_API_KEY", "<your key>", "COMET_API_KEY"),
+        ("LLM_BACKEND", "gpt", "LLM_BACKEND"),
+    ],
+)
+def test_invalid_values_fail_fast_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=message):
+        load_settings(_env_file=None)
+
+
+def test_cloud_without_url_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("USE_QDRANT_CLOUD", "true")
+    monkeypatch.delenv("QDRANT_CLOUD_URL", raising=False)
+    with pytest.raises(SettingsError, match="QDRANT_CLOUD_URL"):
+        load_settings(_env_file=None)
+
+
+def test_get_settings_is_cached() -> None:
+    get_settings.cache_clear()
+    assert get_settings() is get_settings()
+    get_settings.cache_clear()
+
+
+def test_env_example_documents_every_setting() -> None:
+    from pathlib import Path
+
+    from llm_engineering.settings import Settings
+
+    text = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    missing = [name for name in Settings.model_fields if f"{name}=" not in text]
+    assert missing == []

@@ -1,0 +1,94 @@
+"""What the twin holds: MongoDB and Qdrant counts, overall and per author, and the backends in use.
+
+python -m tools.status          # a readable table
+python -m tools.status --json   # {"mongo": {...}, "qdrant": {...}, "backends": {...}, "authors": {...}}
+"""
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from llm_engineering.domain.exceptions import LLMTwinError
+from llm_engineering.domain.types import DataCategory
+from llm_engineering.infrastructure.db.mongo import USERS, MongoDataWarehouse
+from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
+from llm_engineering.settings import Settings, get_settings
+from tools.cli_logging import configure_logging
+
+QDRANT_COLLECTIONS = [c.cleaned_collection for c in DataCategory] + [c.embedded_collection for c in DataCategory]
+
+
+def collect_status(settings: Settings) -> dict[str, Any]:
+    """Counts per collection and per author; a store that cannot be read is reported, not fatal."""
+    report: dict[str, Any] = {
+        "mongo": {},
+        "qdrant": {},
+        "backends": {
+            "mongo": "embedded" if settings.uses_embedded_mongo else "remote",
+            "mongo_database": settings.DATABASE_NAME,
+            "qdrant": "embedded" if settings.qdrant_backend == "local" else settings.qdrant_backend,
+            "data_dir": str(settings.data_dir),
+        },
+        "authors": {},
+        "errors": [],
+    }
+    warehouse = MongoDataWarehouse.from_settings(settings)
+    users = warehouse.list_users()
+    report["mongo"][USERS] = len(users)
+    for category in DataCategory:
+        report["mongo"][category.value] = warehouse.count_documents(category)
+    for user in users:
+        report["authors"][user.full_name] = {
+            "mongo": {c.value: warehouse.count_documents(c, author_id=user.id) for c in DataCategory},
+            "qdrant": {},
+        }
+    try:
+        store = QdrantVectorStore.from_settings(settings)
+    except LLMTwinError as error:
+        report["errors"].append(str(error))
+        return report
+    try:
+        for name in QDRANT_COLLECTIONS:
+            report["qdrant"][name] = store.count(name)
+            for user in users:
+                report["authors"][user.full_name]["qdrant"][name] = store.count(name, {"author_id": str(user.id)})
+    finally:
+        store.close()
+    return report
+
+
+def render_table(report: dict[str, Any]) -> str:
+    """The report as aligned text for a terminal."""
+    lines = [f"backends: {', '.join(f'{k}={v}' for k, v in report['backends'].items())}", ""]
+    width = max((len(name) for name in [*report["mongo"], *report["qdrant"]]), default=10) + 2
+    lines.append("MongoDB")
+    lines += [f"  {name:<{width}}{count:>8}" for name, count in report["mongo"].items()]
+    lines.append("Qdrant")
+    lines += [f"  {name:<{width}}{count:>8}" for name, count in report["qdrant"].items()]
+    for author, stores in report["authors"].items():
+        mongo = ", ".join(f"{k} {v}" for k, v in stores["mongo"].items())
+        chunks = sum(v for k, v in stores["qdrant"].items() if k.startswith("embedded_"))
+        lines.append(f"{author}: {mongo}; {chunks} embedded chunks")
+    lines += [f"error: {error}" for error in report["errors"]]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.status", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    args = parser.parse_args(argv)
+    configure_logging()
+    try:
+        report = collect_status(get_settings())
+    except LLMTwinError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(report, indent=2, sort_keys=True) if args.json else render_table(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
