@@ -85,3 +85,18 @@ def cli_env(settings: Settings) -> dict[str, str]:
         DATABASE_NAME=settings.DATABASE_NAME,
     )
     return env
+
+
+@pytest.fixture
+def pipeline_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Point in-process pipeline runs (ZenML steps read get_settings()) at the test's stores."""
+    from llm_engineering.settings import get_settings
+
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("LOCAL_DATABASE_PORT", str(settings.LOCAL_DATABASE_PORT))
+    monkeypatch.setenv("DATABASE_NAME", settings.DATABASE_NAME)
+    for name in ("DATABASE_HOST", "QDRANT_DATABASE_HOST", "USE_QDRANT_CLOUD"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield settings
+    get_settings.cache_clear()

@@ -103,7 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     options = {"config_path": str(config)}
     if args.no_cache:
         options["enable_cache"] = False  # type: ignore[assignment]
-    pipeline.with_options(**options)()  # type: ignore[attr-defined]
+    try:
+        pipeline.with_options(**options)()  # type: ignore[attr-defined]
+    except RuntimeError as error:
+        # ZenML has already logged the failing step's traceback; end with one line that says what failed.
+        print(f"error: the {args.pipeline} pipeline failed: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

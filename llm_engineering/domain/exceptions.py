@@ -27,3 +27,7 @@ class InvalidDocumentError(LLMTwinError):
 
 class PipelineNotAvailableError(LLMTwinError):
     """The requested pipeline is not part of this build yet."""
+
+
+class LLMError(LLMTwinError):
+    """An LLM backend failed (after its retries) or answered with something unusable."""

@@ -27,11 +27,11 @@ class CleanedDocument(FeatureModel):
 
 
 class Chunk(FeatureModel):
-    """The index-th piece of a cleaned document; id = chunk_id(document_id, index)."""
+    """The chunk_index-th piece of a cleaned document; id = chunk_id(document_id, chunk_index)."""
 
     id: UUID
     document_id: UUID
-    index: int = Field(ge=0)
+    chunk_index: int = Field(ge=0)
     category: DataCategory
     author_id: UUID
     author_full_name: str

@@ -1,6 +1,6 @@
 """Ports: what the application needs from outside systems. Adapters live in infrastructure/."""
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -45,6 +45,12 @@ class DocumentRepository(Protocol):
         self, category: DataCategory, *, author_id: UUID | None = None, batch_size: int = 500
     ) -> Iterator[Document]: ...
 
+    def find_documents_by_ids(self, category: DataCategory, ids: Iterable[UUID]) -> list[Document]: ...
+
+    def document_hashes(
+        self, category: DataCategory, *, author_ids: Collection[UUID] | None = None
+    ) -> dict[UUID, str]: ...
+
     def delete_documents(self, category: DataCategory, ids: Iterable[UUID]) -> int: ...
 
     def count_documents(self, category: DataCategory, *, author_id: UUID | None = None) -> int: ...
@@ -77,7 +83,13 @@ class VectorStore(Protocol):
     def delete_where(self, collection: str, filters: Filters) -> None: ...
 
     def scroll(
-        self, collection: str, *, filters: Filters | None = None, page_size: int = 256, with_vectors: bool = False
+        self,
+        collection: str,
+        *,
+        filters: Filters | None = None,
+        page_size: int = 256,
+        with_vectors: bool = False,
+        payload_fields: Sequence[str] | None = None,
     ) -> Iterator[VectorRecord]: ...
 
     def search(
@@ -99,4 +111,41 @@ class Embedder(Protocol):
     @property
     def max_input_tokens(self) -> int: ...
 
+    @property
+    def tokenizer_json(self) -> str:
+        """The model's Hugging Face tokenizer as JSON, so chunking counts the tokens the model sees."""
+        ...
+
     def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> list[list[float]]: ...
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One turn of a chat conversation."""
+
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """Decoding parameters shared by every LLM backend; temperature 0 means greedy and deterministic."""
+
+    max_new_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+
+
+class LLMClient(Protocol):
+    """A chat LLM: local transformers, an OpenAI-compatible endpoint or a SageMaker TGI endpoint."""
+
+    @property
+    def backend(self) -> str: ...
+
+    @property
+    def model_id(self) -> str: ...
+
+    def generate(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:
+        """One completion per conversation, in order; raises LLMError after the configured retries."""
+        ...

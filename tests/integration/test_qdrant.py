@@ -15,7 +15,8 @@ DIM = 8
 
 
 def unit(i: int) -> list[float]:
-    vector = [math.sin(i * (k + 1)) for k in range(DIM)]
+    # i + 1: i == 0 would give the zero vector, which has no direction.
+    vector = [math.sin((i + 1) * (k + 1)) for k in range(DIM)]
     norm = math.sqrt(sum(v * v for v in vector))
     return [v / norm for v in vector]
 

@@ -1,6 +1,6 @@
 """MongoDB data warehouse adapter: authors and raw documents, upserted by natural key."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -8,7 +8,7 @@ from uuid import UUID
 
 from loguru import logger
 from pymongo import ASCENDING, MongoClient, ReturnDocument, UpdateOne
-from pymongo.collection import Collection
+from pymongo.collection import Collection as MongoCollection
 from pymongo.database import Database
 from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
 
@@ -88,7 +88,7 @@ class MongoDataWarehouse:
     def database(self) -> Database[MongoRecord]:
         return self._db
 
-    def _collection(self, name: str) -> Collection[MongoRecord]:
+    def _collection(self, name: str) -> MongoCollection[MongoRecord]:
         collection = self._db[name]
         if name not in self._indexed:
             self._create_indexes(collection)
@@ -96,7 +96,7 @@ class MongoDataWarehouse:
         return collection
 
     @staticmethod
-    def _create_indexes(collection: Collection[MongoRecord]) -> None:
+    def _create_indexes(collection: MongoCollection[MongoRecord]) -> None:
         try:
             if collection.name == USERS:
                 collection.create_index([("first_name", ASCENDING), ("last_name", ASCENDING)], name="full_name")
@@ -208,6 +208,20 @@ class MongoDataWarehouse:
             if len(page) < batch_size:
                 return
             last_id = page[-1]["_id"]
+
+    def find_documents_by_ids(self, category: DataCategory, ids: Iterable[UUID]) -> list[Document]:
+        """The documents with these ids (missing ones are simply absent), fetched in batches."""
+        documents: list[Document] = []
+        for batch in _batched((str(i) for i in ids), self._batch_size):
+            records = self._collection(category.value).find({"_id": {"$in": batch}}).sort("_id", ASCENDING)
+            documents += [parse_document(category, _from_record(record)) for record in records]
+        return documents
+
+    def document_hashes(self, category: DataCategory, *, author_ids: Collection[UUID] | None = None) -> dict[UUID, str]:
+        """{document id: content hash} without loading the content: what incremental updates compare."""
+        query: MongoRecord = {} if author_ids is None else {"author_id": {"$in": [str(a) for a in author_ids]}}
+        records = self._collection(category.value).find(query, {"content_hash": 1})
+        return {UUID(record["_id"]): record["content_hash"] for record in records}
 
     def delete_documents(self, category: DataCategory, ids: Iterable[UUID]) -> int:
         deleted = 0

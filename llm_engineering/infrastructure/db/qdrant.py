@@ -133,9 +133,15 @@ class QdrantVectorStore:
         )
 
     def scroll(
-        self, collection: str, *, filters: Filters | None = None, page_size: int = 256, with_vectors: bool = False
+        self,
+        collection: str,
+        *,
+        filters: Filters | None = None,
+        page_size: int = 256,
+        with_vectors: bool = False,
+        payload_fields: Sequence[str] | None = None,
     ) -> Iterator[VectorRecord]:
-        """Every matching point, fetched page by page."""
+        """Every matching point, fetched page by page; `payload_fields` limits what each point carries."""
         if not self._client.collection_exists(collection):
             return
         offset: Any = None
@@ -145,7 +151,7 @@ class QdrantVectorStore:
                 scroll_filter=to_qdrant_filter(filters),
                 limit=page_size,
                 offset=offset,
-                with_payload=True,
+                with_payload=list(payload_fields) if payload_fields is not None else True,
                 with_vectors=with_vectors,
             )
             for point in points:

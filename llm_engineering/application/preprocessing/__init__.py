@@ -1,0 +1,1 @@
+"""Clean, chunk and embed raw documents into feature-store records."""

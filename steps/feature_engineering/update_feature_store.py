@@ -1,0 +1,47 @@
+"""The feature pipeline's step: bring the feature store up to date with the warehouse."""
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from loguru import logger
+from zenml import log_metadata, step
+
+from llm_engineering.application.preprocessing.chunking import ChunkingConfig
+from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
+from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
+from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
+from llm_engineering.infrastructure.zenml_settings import settings_for_step
+
+
+@step
+def update_feature_store(
+    author_ids: list[str],
+    full: bool,
+    chunking: dict[str, Any],
+    embedding_batch_size: int,
+    write_batch_size: int,
+) -> Annotated[dict[str, Any], "feature_store_report"]:
+    """Clean, chunk, embed and load every new or changed document; drop the features of deleted ones."""
+    settings = settings_for_step()
+    warehouse = MongoDataWarehouse.from_settings(settings)
+    store = QdrantVectorStore.from_settings(settings)
+    try:
+        updater = FeatureStoreUpdater(
+            warehouse,
+            store,
+            SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE),
+            ChunkingConfig.model_validate(chunking),
+            embedding_batch_size=embedding_batch_size,
+            write_batch_size=write_batch_size,
+        )
+        report = updater.run(author_ids=[UUID(a) for a in author_ids], full=full).summary()
+    finally:
+        store.close()
+    logger.info(
+        "Feature store: {documents_seen} documents seen, {documents_changed} rebuilt, {documents_skipped} unchanged, "
+        "{documents_deleted} removed, {chunks_written} chunks written.",
+        **report,
+    )
+    log_metadata(metadata=report)
+    return report

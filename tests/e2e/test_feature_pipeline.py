@@ -1,0 +1,82 @@
+"""The feature pipeline run through ZenML, checked the way a user checks it: tools.status and tools.search."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from llm_engineering.application.warehouse_transfer import import_warehouse
+from llm_engineering.domain.types import DataCategory
+from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.settings import Settings
+from tests.conftest import REPO_ROOT, SAMPLE_DIR
+from tools.run import main as run_pipeline
+
+
+def config_for(tmp_path: Path, authors: list[str]) -> Path:
+    config = yaml.safe_load((REPO_ROOT / "configs" / "feature_engineering.yaml").read_text())
+    config["parameters"]["author_full_names"] = authors
+    path = tmp_path / "feature_engineering.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def latest_report() -> dict[str, Any]:
+    from zenml.client import Client
+
+    report: dict[str, Any] = Client().get_artifact_version("feature_store_report").load()
+    return report
+
+
+def tool(module: str, *args: str, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_feature_pipeline_fills_the_feature_store_and_reruns_incrementally(
+    warehouse: MongoDataWarehouse, pipeline_env: Settings, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    import_warehouse(warehouse, SAMPLE_DIR)
+    config = config_for(tmp_path, ["Theo Brandt"])
+
+    assert run_pipeline(["feature-engineering", "--config", str(config)]) == 0
+    first = latest_report()
+    assert first["documents_changed"] == 32 and first["chunks_written"] > 32
+
+    status = json.loads(tool("tools.status", "--json", env=cli_env))
+    for category in DataCategory:
+        assert status["qdrant"][category.cleaned_collection] == warehouse.count_documents(
+            category,
+            author_id=warehouse.find_user("Theo Brandt").id,  # type: ignore[union-attr]
+        )
+    assert sum(status["qdrant"][c.embedded_collection] for c in DataCategory) == first["chunks_written"]
+    assert sum(status["authors"]["Maya Okafor"]["qdrant"].values()) == 0
+
+    found = tool(
+        "tools.search", "is Spark overkill for small data?", "--author", "Theo Brandt", "--k", "3", env=cli_env
+    )
+    assert found.count("Theo Brandt") == 3 and "https://" in found
+
+    assert run_pipeline(["feature-engineering", "--config", str(config)]) == 0
+    second = latest_report()
+    assert second["documents_changed"] == 0 and second["chunks_written"] == 0
+
+
+def test_unknown_author_fails_the_run_with_a_clear_error(
+    warehouse: MongoDataWarehouse,
+    pipeline_env: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import_warehouse(warehouse, SAMPLE_DIR)
+    assert run_pipeline(["feature-engineering", "--config", str(config_for(tmp_path, ["Nobody Known"]))]) == 1
+    assert "feature-engineering pipeline failed" in capsys.readouterr().err
+    assert "No author named Nobody Known in the warehouse" in caplog.text

@@ -1,0 +1,172 @@
+"""The feature path with the real packaged embedding model, Qdrant local mode and the Mongo-wire server."""
+
+from collections.abc import Sequence
+
+import pytest
+
+from llm_engineering.application.preprocessing.chunking import CategoryChunking, ChunkingConfig
+from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
+from llm_engineering.application.search import search_chunks
+from llm_engineering.application.warehouse_transfer import import_warehouse
+from llm_engineering.domain.documents import ArticleDocument, UserDocument
+from llm_engineering.domain.ids import user_id
+from llm_engineering.domain.queries import Query
+from llm_engineering.domain.types import DataCategory
+from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
+from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
+from tests.conftest import SAMPLE_DIR
+
+THEO = user_id("Theo Brandt")
+MAYA = user_id("Maya Okafor")
+EMBEDDER = SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2")
+CHUNKING = ChunkingConfig(
+    articles=CategoryChunking(chunk_tokens=256, overlap_tokens=40),
+    posts=CategoryChunking(chunk_tokens=256, overlap_tokens=25),
+    repositories=CategoryChunking(chunk_tokens=256, overlap_tokens=20),
+)
+
+
+class FailingEmbedder(SentenceTransformerEmbedder):
+    """The real model, made to crash on its second call: a run that dies half-way."""
+
+    calls = 0
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> list[list[float]]:
+        self.calls += 1
+        if self.calls == 2:
+            raise RuntimeError("simulated crash while embedding")
+        return super().embed(texts, batch_size=batch_size)
+
+
+def updater(
+    warehouse: MongoDataWarehouse,
+    store: QdrantVectorStore,
+    embedder: SentenceTransformerEmbedder = EMBEDDER,
+    chunking: ChunkingConfig = CHUNKING,
+) -> FeatureStoreUpdater:
+    return FeatureStoreUpdater(
+        warehouse, store, embedder, chunking, embedding_batch_size=16, write_batch_size=32, progress=False
+    )
+
+
+@pytest.fixture
+def loaded(warehouse: MongoDataWarehouse) -> MongoDataWarehouse:
+    import_warehouse(warehouse, SAMPLE_DIR)
+    return warehouse
+
+
+def chunk_count(store: QdrantVectorStore, category: DataCategory, **filters: str) -> int:
+    return store.count(category.embedded_collection, filters or None)
+
+
+def test_build_writes_cleaned_documents_and_chunks_with_payload(
+    loaded: MongoDataWarehouse, vector_store: QdrantVectorStore
+) -> None:
+    report = updater(loaded, vector_store).run(author_ids=[THEO]).summary()
+    for category in DataCategory:
+        documents = loaded.count_documents(category, author_id=THEO)
+        assert vector_store.count(category.cleaned_collection) == documents
+        assert chunk_count(vector_store, category) >= documents
+    assert report["documents_changed"] == report["documents_seen"] == 32
+    assert report["chunks_written"] == sum(chunk_count(vector_store, c) for c in DataCategory)
+    assert report["embedding_seconds"] > 0
+    assert chunk_count(vector_store, DataCategory.ARTICLES, author_id=str(MAYA)) == 0
+    [record] = list(vector_store.scroll("embedded_posts", page_size=1, with_vectors=True))[:1]
+    assert record.vector is not None and len(record.vector) == 384
+    for field in ("author_id", "author_full_name", "document_id", "platform", "link", "category", "chunk_index"):
+        assert field in record.payload
+    assert record.payload["embedding_model_id"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert record.payload["author_full_name"] == "Theo Brandt"
+    [cleaned] = list(vector_store.scroll("cleaned_articles", page_size=1))[:1]
+    assert cleaned.payload["content"].startswith("# ")
+
+
+def test_second_run_over_unchanged_data_embeds_nothing(
+    loaded: MongoDataWarehouse, vector_store: QdrantVectorStore
+) -> None:
+    updater(loaded, vector_store).run(author_ids=[THEO])
+    before = {c: chunk_count(vector_store, c) for c in DataCategory}
+    report = updater(loaded, vector_store).run(author_ids=[THEO]).summary()
+    assert report["documents_changed"] == 0 and report["documents_skipped"] == 32
+    assert report["chunks_written"] == 0 and report["embedding_seconds"] == 0
+    assert {c: chunk_count(vector_store, c) for c in DataCategory} == before
+
+
+def test_edited_document_replaces_its_chunks(loaded: MongoDataWarehouse, vector_store: QdrantVectorStore) -> None:
+    updater(loaded, vector_store).run(author_ids=[THEO])
+    [article] = loaded.find_documents(DataCategory.ARTICLES, author_id=THEO)[:1]
+    assert chunk_count(vector_store, DataCategory.ARTICLES, document_id=str(article.id)) > 1
+    others = chunk_count(vector_store, DataCategory.ARTICLES) - chunk_count(
+        vector_store, DataCategory.ARTICLES, document_id=str(article.id)
+    )
+    edited = ArticleDocument.create(
+        author=UserDocument.from_full_name("Theo Brandt"),
+        platform=article.platform,
+        link=article.link,
+        content={"title": "Short now", "subtitle": "", "content": "One short paragraph replaces the essay."},
+    )
+    loaded.upsert_documents([edited])
+    report = updater(loaded, vector_store).run(author_ids=[THEO]).summary()
+    assert report["documents_changed"] == 1
+    chunks = list(vector_store.scroll("embedded_articles", filters={"document_id": str(article.id)}))
+    assert [c.payload["content"] for c in chunks] == ["# Short now\n\nOne short paragraph replaces the essay."]
+    assert chunks[0].payload["source_hash"] == edited.content_hash
+    assert chunk_count(vector_store, DataCategory.ARTICLES) == others + 1
+
+
+def test_deleted_document_disappears(loaded: MongoDataWarehouse, vector_store: QdrantVectorStore) -> None:
+    updater(loaded, vector_store).run(author_ids=[THEO])
+    [post] = loaded.find_documents(DataCategory.POSTS, author_id=THEO)[:1]
+    loaded.delete_documents(DataCategory.POSTS, [post.id])
+    report = updater(loaded, vector_store).run(author_ids=[THEO]).summary()
+    assert report["documents_deleted"] == 1
+    assert chunk_count(vector_store, DataCategory.POSTS, document_id=str(post.id)) == 0
+    assert vector_store.count("cleaned_posts", {"document_id": str(post.id)}) == 0
+    assert vector_store.count("cleaned_posts") == 24
+
+
+def test_author_filtered_search_returns_only_that_author(
+    loaded: MongoDataWarehouse, vector_store: QdrantVectorStore
+) -> None:
+    updater(loaded, vector_store).run(author_ids=None)
+    query = Query(content="Should I use Spark for a 20 GB dataset?", author_id=MAYA)
+    hits = search_chunks(query, store=vector_store, embedder=EMBEDDER, k=8)
+    assert len(hits) == 8 and all(hit.chunk.author_id == MAYA for hit in hits)
+    unfiltered = search_chunks(query.model_copy(update={"author_id": None}), store=vector_store, embedder=EMBEDDER)
+    assert unfiltered[0].chunk.author_full_name == "Theo Brandt"
+    assert unfiltered[0].score >= hits[0].score
+
+
+def test_crash_half_way_resumes_without_duplicates(loaded: MongoDataWarehouse, vector_store: QdrantVectorStore) -> None:
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        updater(loaded, vector_store, FailingEmbedder("sentence-transformers/all-MiniLM-L6-v2")).run(author_ids=[THEO])
+    assert vector_store.count("cleaned_posts") == 0  # nothing was marked complete
+    resumed = updater(loaded, vector_store).run(author_ids=[THEO]).summary()
+    assert resumed["documents_changed"] == 32
+    after = {c: chunk_count(vector_store, c) for c in DataCategory}
+    assert sum(after.values()) == resumed["chunks_written"]
+
+
+def test_changed_chunking_rebuilds_and_full_rebuilds_everything(
+    loaded: MongoDataWarehouse, vector_store: QdrantVectorStore
+) -> None:
+    updater(loaded, vector_store).run(author_ids=[THEO])
+    smaller = CHUNKING.model_copy(update={"posts": CategoryChunking(chunk_tokens=64, overlap_tokens=8)})
+    report = updater(loaded, vector_store, chunking=smaller).run(author_ids=[THEO]).summary()
+    assert report["documents_changed"] == 32
+    assert chunk_count(vector_store, DataCategory.POSTS) > 25
+    full = updater(loaded, vector_store, chunking=smaller).run(author_ids=[THEO], full=True).summary()
+    assert full["documents_changed"] == 32 and full["chunks_written"] == report["chunks_written"]
+
+
+@pytest.mark.slow
+def test_whole_sample_corpus_fills_all_six_collections(
+    loaded: MongoDataWarehouse, vector_store: QdrantVectorStore
+) -> None:
+    report = updater(loaded, vector_store).run().summary()
+    assert report["documents_seen"] == 52
+    for category in DataCategory:
+        assert vector_store.count(category.cleaned_collection) == loaded.count_documents(category)
+        assert chunk_count(vector_store, category, author_id=str(MAYA)) > 0
+        assert chunk_count(vector_store, category, author_id=str(THEO)) > 0
