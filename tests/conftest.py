@@ -100,3 +100,20 @@ def pipeline_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
     get_settings.cache_clear()
     yield settings
     get_settings.cache_clear()
+
+
+from tests.fixture_site import FixtureSite, make_git_mirror  # noqa: E402
+
+
+@pytest.fixture
+def fixture_site() -> Iterator[FixtureSite]:
+    """The crawler tests' web site on 127.0.0.1: articles, a LinkedIn-like feed, and the failure cases."""
+    site = FixtureSite.start()
+    yield site
+    site.stop()
+
+
+@pytest.fixture
+def git_mirror(tmp_path: Path) -> Path:
+    """A local git "github.com" (file:// clones) holding mayaokafor/tiny-feature-store."""
+    return make_git_mirror(tmp_path / "git-mirror")

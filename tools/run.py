@@ -1,6 +1,6 @@
 """Run any pipeline of the twin with its YAML config.
 
-    python -m tools.run digital-data-etl [--config configs/digital_data_etl.yaml] [--no-cache]
+    python -m tools.run digital-data-etl [--config configs/digital_data_etl_example.yaml] [--no-cache]
 
 Each pipeline reads configs/<pipeline>.yaml unless --config names another file.
 """
@@ -29,7 +29,7 @@ PIPELINES: dict[str, PipelineEntry] = {
     "digital-data-etl": PipelineEntry(
         "pipelines.digital_data_etl",
         "digital_data_etl",
-        Path("configs/digital_data_etl.yaml"),
+        Path("configs/digital_data_etl_example.yaml"),
         "crawl an author's links into MongoDB",
     ),
     "feature-engineering": PipelineEntry(

@@ -1,0 +1,110 @@
+"""The data ETL pipeline run through ZenML against the fixture site, checked through tools.status --json."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.settings import Settings
+from tests.conftest import REPO_ROOT
+from tests.fixture_site import (
+    BLOG_PATH,
+    LINKEDIN_LOGIN_PATH,
+    LINKEDIN_PASSWORD,
+    LINKEDIN_POST_COUNT,
+    LINKEDIN_PROFILE_PATH,
+    LINKEDIN_USERNAME,
+    MEDIUM_PATH,
+    SUBSTACK_PATH,
+    TINY_FEATURE_STORE_LINK,
+    FixtureSite,
+)
+from tools.run import main as run_pipeline
+
+
+def etl_config(tmp_path: Path, site: FixtureSite, mirror: Path, links: list[str]) -> Path:
+    config: dict[str, Any] = yaml.safe_load((REPO_ROOT / "configs" / "digital_data_etl_example.yaml").read_text())
+    config["parameters"].update(
+        user_full_name="Maya Okafor",
+        links=links,
+        crawler={
+            "timeout_s": 2,
+            "min_domain_interval_s": 0,
+            "scroll_wait_s": 0.5,
+            "linkedin_login_url": site.url(LINKEDIN_LOGIN_PATH),
+            "git_mirrors": {"https://github.com/": mirror.as_uri() + "/"},
+        },
+        routes={
+            f"{site.host_port}/medium": "medium",
+            f"{site.host_port}/substack": "substack",
+            f"{site.host_port}/linkedin": "linkedin",
+        },
+    )
+    path = tmp_path / "etl.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def latest_crawl_report() -> dict[str, Any]:
+    from zenml.client import Client
+
+    report: dict[str, Any] = Client().get_artifact_version("crawl_report").load()
+    return report
+
+
+@pytest.mark.slow
+def test_etl_pipeline_crawls_every_source_and_reruns_unchanged(
+    warehouse: MongoDataWarehouse,
+    pipeline_env: Settings,
+    cli_env: dict[str, str],
+    fixture_site: FixtureSite,
+    git_mirror: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CRAWLER_ALLOW_PRIVATE_NETWORKS", "true")
+    monkeypatch.setenv("LINKEDIN_USERNAME", LINKEDIN_USERNAME)
+    monkeypatch.setenv("LINKEDIN_PASSWORD", LINKEDIN_PASSWORD)
+    links = [fixture_site.url(p) for p in (MEDIUM_PATH, SUBSTACK_PATH, BLOG_PATH, LINKEDIN_PROFILE_PATH)]
+    config = etl_config(tmp_path, fixture_site, git_mirror, [*links, TINY_FEATURE_STORE_LINK])
+
+    assert run_pipeline(["digital-data-etl", "--config", str(config)]) == 0
+    first = latest_crawl_report()
+    assert first["outcomes"]["created"] == 5 and first["failed"] == {}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.status", "--json"],
+        cwd=REPO_ROOT,
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    status = json.loads(result.stdout)
+    assert status["mongo"] == {"users": 1, "articles": 3, "posts": LINKEDIN_POST_COUNT, "repositories": 1}
+    assert status["authors"]["Maya Okafor"]["mongo"]["articles"] == 3
+
+    assert run_pipeline(["digital-data-etl", "--config", str(config)]) == 0
+    second = latest_crawl_report()
+    assert second["outcomes"] == {"created": 0, "updated": 0, "unchanged": 5, "failed": 0}
+
+
+def test_etl_step_fails_when_its_only_link_fails(
+    warehouse: MongoDataWarehouse,
+    pipeline_env: Settings,
+    fixture_site: FixtureSite,
+    git_mirror: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("CRAWLER_ALLOW_PRIVATE_NETWORKS", "true")
+    config = etl_config(tmp_path, fixture_site, git_mirror, [fixture_site.url("/no/such/page")])
+    assert run_pipeline(["digital-data-etl", "--config", str(config)]) == 1
+    assert "/no/such/page" in caplog.text
+    assert warehouse.count_users() == 1
