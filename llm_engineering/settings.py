@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     RAG_MODEL_DEVICE: str = "cpu"
     LOCAL_LLM_MODEL_ID: str = "HuggingFaceTB/SmolLM2-135M-Instruct"
     LLM_BACKEND: Literal["local", "openai", "sagemaker"] = "local"
+    # Every LLM backend: one call's time limit, retries of transient failures, conversations per call.
+    LLM_TIMEOUT_S: float = Field(default=600.0, gt=0)
+    LLM_MAX_RETRIES: int = Field(default=3, ge=0)
+    LLM_RETRY_BACKOFF_S: float = Field(default=1.0, ge=0)
+    LLM_BATCH_SIZE: int = Field(default=16, ge=1)
+    # Prompt tokens kept (unset: the model's context minus max_new_tokens).
+    LLM_MAX_INPUT_TOKENS: int | None = Field(default=None, ge=16)
+    # Tokenizer of the model behind a remote endpoint (unset: LOCAL_LLM_MODEL_ID for SageMaker; none for OpenAI).
+    LLM_TOKENIZER_ID: str | None = None
+    # Completions cache (unset: DATA_DIR/cache/llm).
+    LLM_CACHE_DIR: Path | None = None
 
     # OpenAI-compatible LLMs.
     OPENAI_API_KEY: SecretStr | None = None

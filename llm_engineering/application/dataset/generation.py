@@ -1,0 +1,224 @@
+"""LLM-written halves of the dataset rows: instructions for the author's extracts, and generic answers."""
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from tqdm import tqdm
+
+from llm_engineering.application.llm.structured import generate_structured
+from llm_engineering.domain.datasets import Extract, InstructSample, PreferenceSample
+from llm_engineering.domain.ports import ChatMessage, GenerationParams, LLMClient
+
+BACKTRANSLATION_SYSTEM = (
+    "You read a passage someone wrote and reply with the one question a reader asked that the passage answers. "
+    "Reply with that single question only."
+)
+# One worked example: small models copy a demonstrated format far more reliably than they follow a description.
+BACKTRANSLATION_EXAMPLE = (
+    ChatMessage(
+        "user",
+        "Passage:\nWe stopped paying for idle notebooks by shutting them down after two hours without a kernel "
+        "running. The saving was larger than any model optimisation we tried that quarter.",
+    ),
+    ChatMessage("assistant", "How did you cut the cost of idle GPU notebooks?"),
+)
+PAIRS_SYSTEM = (
+    "You turn a passage into instruction-answer pairs for fine-tuning. Each answer uses only the passage's content. "
+    'Reply with JSON only: {"pairs": [{"instruction": "...", "answer": "..."}]}'
+)
+GENERIC_ANSWER_SYSTEM = "You are a helpful assistant. Answer the request directly."
+T = TypeVar("T")
+# Prompts handed to the client per call: the progress bar moves once per group; the client batches inside it.
+PROMPT_GROUP = 32
+LABEL = re.compile(r"^(question|instruction|q|prompt)\s*[:\-]\s*", re.IGNORECASE)
+
+
+class GenerationConfig(BaseModel):
+    """The `generation` section of the dataset configs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    strategy: Literal["backtranslation", "generate"]
+    pairs_per_extract: int = Field(ge=1)
+    max_new_tokens: int = Field(ge=1)
+    rejected_max_new_tokens: int = Field(ge=1)
+    temperature: float = Field(ge=0)
+
+    def params(self, max_new_tokens: int | None = None) -> GenerationParams:
+        return GenerationParams(max_new_tokens=max_new_tokens or self.max_new_tokens, temperature=self.temperature)
+
+
+@dataclass
+class GenerationStats:
+    """LLM calls made, answers dropped as unusable, and seconds spent waiting for the model."""
+
+    prompts: int = 0
+    dropped: int = 0
+    retried: int = 0
+    seconds: float = 0.0
+    drop_reasons: dict[str, int] = field(default_factory=dict)
+
+    def as_metadata(self) -> dict[str, float | int]:
+        return {
+            "llm_prompts": self.prompts,
+            "llm_dropped": self.dropped,
+            "llm_retried": self.retried,
+            "llm_seconds": round(self.seconds, 3),
+        }
+
+
+class InstructionPair(BaseModel):
+    instruction: str = Field(min_length=1)
+    answer: str = Field(min_length=1)
+
+
+class InstructionPairs(BaseModel):
+    pairs: list[InstructionPair] = Field(min_length=1)
+
+
+def parse_instruction(text: str) -> str | None:
+    """The first non-empty line without a "Question:" style label or wrapping quotes; None if nothing usable."""
+    for line in text.strip().splitlines():
+        line = LABEL.sub("", line.replace("**", "").strip()).strip().strip('"“”').strip()
+        if line:
+            return line
+    return None
+
+
+def _in_groups(items: Sequence[T], description: str, progress: bool) -> Iterator[Sequence[T]]:
+    """Groups of PROMPT_GROUP items, with a progress bar that moves as each group is done."""
+    with tqdm(total=len(items), desc=description, unit="prompt", disable=not progress) as bar:
+        for start in range(0, len(items), PROMPT_GROUP):
+            group = items[start : start + PROMPT_GROUP]
+            yield group
+            bar.update(len(group))
+
+
+@contextmanager
+def _llm_time(stats: GenerationStats, prompts: int) -> Iterator[None]:
+    tic = time.perf_counter()
+    try:
+        yield
+    finally:
+        stats.seconds += time.perf_counter() - tic
+        stats.prompts += prompts
+
+
+def _drop(stats: GenerationStats, reason: str, count: int = 1) -> None:
+    stats.dropped += count
+    stats.drop_reasons[reason] = stats.drop_reasons.get(reason, 0) + count
+
+
+def _sample(extract: Extract, instruction: str, output: str) -> InstructSample:
+    return InstructSample(
+        instruction=instruction, output=output, category=extract.category, document_id=extract.document_id
+    )
+
+
+def backtranslate(
+    client: LLMClient,
+    extracts: Sequence[Extract],
+    config: GenerationConfig,
+    stats: GenerationStats,
+    *,
+    progress: bool = True,
+) -> list[InstructSample]:
+    """The author's extract is the answer (it carries their voice); the LLM writes what it answers."""
+    samples: list[InstructSample] = []
+    for group in _in_groups(extracts, "writing instructions", progress):
+        conversations = [
+            [
+                ChatMessage("system", BACKTRANSLATION_SYSTEM),
+                *BACKTRANSLATION_EXAMPLE,
+                ChatMessage("user", f"Passage:\n{extract.text}"),
+            ]
+            for extract in group
+        ]
+        with _llm_time(stats, len(group)):
+            answers = client.generate(conversations, config.params())
+        for extract, answer in zip(group, answers, strict=True):
+            instruction = parse_instruction(answer)
+            if instruction is None:
+                _drop(stats, "unparseable_instruction")
+            else:
+                samples.append(_sample(extract, instruction, extract.text))
+    return samples
+
+
+def generate_pairs(
+    client: LLMClient,
+    extracts: Sequence[Extract],
+    config: GenerationConfig,
+    stats: GenerationStats,
+    *,
+    progress: bool = True,
+) -> list[InstructSample]:
+    """The book's way for a strong LLM: it writes N instruction-answer pairs per extract, as JSON."""
+    samples: list[InstructSample] = []
+    for group in _in_groups(extracts, "writing instruction pairs", progress):
+        conversations = [
+            [
+                ChatMessage("system", PAIRS_SYSTEM),
+                ChatMessage("user", f"Write {config.pairs_per_extract} pairs for this passage:\n{extract.text}"),
+            ]
+            for extract in group
+        ]
+        with _llm_time(stats, len(group)):
+            result = generate_structured(client, conversations, InstructionPairs, config.params())
+        stats.retried += result.retried
+        if result.dropped:
+            _drop(stats, "malformed_json", result.dropped)
+        for extract, parsed in zip(group, result.items, strict=True):
+            if parsed is not None:
+                samples += [
+                    _sample(extract, pair.instruction, pair.answer) for pair in parsed.pairs[: config.pairs_per_extract]
+                ]
+    return samples
+
+
+def generate_instructions(
+    client: LLMClient,
+    extracts: Sequence[Extract],
+    config: GenerationConfig,
+    stats: GenerationStats,
+    *,
+    progress: bool = True,
+) -> list[InstructSample]:
+    """Instruction rows with the configured strategy."""
+    strategy = backtranslate if config.strategy == "backtranslation" else generate_pairs
+    return strategy(client, extracts, config, stats, progress=progress)
+
+
+def add_rejected_answers(
+    client: LLMClient,
+    samples: Sequence[InstructSample],
+    config: GenerationConfig,
+    stats: GenerationStats,
+    *,
+    progress: bool = True,
+) -> list[PreferenceSample]:
+    """Preference triples: the author's text is chosen, the LLM's generic answer to the same prompt is rejected."""
+    triples: list[PreferenceSample] = []
+    params = config.params(config.rejected_max_new_tokens)
+    for group in _in_groups(samples, "writing generic answers", progress):
+        conversations = [
+            [ChatMessage("system", GENERIC_ANSWER_SYSTEM), ChatMessage("user", sample.instruction)] for sample in group
+        ]
+        with _llm_time(stats, len(group)):
+            answers = client.generate(conversations, params)
+        triples += [
+            PreferenceSample(
+                prompt=sample.instruction,
+                chosen=sample.output,
+                rejected=answer.strip(),
+                category=sample.category,
+                document_id=sample.document_id,
+            )
+            for sample, answer in zip(group, answers, strict=True)
+        ]
+    return triples

@@ -1,0 +1,1 @@
+"""LLM use cases over the LLMClient port: structured outputs."""

@@ -1,0 +1,110 @@
+"""A disk cache of completions in front of any LLMClient, so a re-run or a crash never pays twice for a call."""
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from llm_engineering.domain.ports import ChatMessage, GenerationParams, LLMClient
+
+
+def completion_key(backend: str, model_id: str, conversation: Sequence[ChatMessage], params: GenerationParams) -> str:
+    """SHA-256 of (backend, model, messages, parameters); equal numbers hash equally whatever their Python type."""
+    parameters = {
+        item.name: float(getattr(params, item.name)) if item.type is float else getattr(params, item.name)
+        for item in dataclasses.fields(params)
+    }
+    request = {
+        "backend": backend,
+        "model": model_id,
+        "messages": [[message.role, message.content] for message in conversation],
+        "params": parameters,
+    }
+    canonical = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class CachedLLMClient:
+    """Implements the LLMClient port around another one: hits come from disk, misses are stored as they arrive."""
+
+    def __init__(self, inner: LLMClient, directory: Path, *, chunk_size: int) -> None:
+        """Misses go to `inner` in chunks of `chunk_size`, each stored before the next starts."""
+        self._inner = inner
+        self._directory = directory
+        self._chunk_size = chunk_size
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def backend(self) -> str:
+        return self._inner.backend
+
+    @property
+    def model_id(self) -> str:
+        return self._inner.model_id
+
+    @property
+    def directory(self) -> Path:
+        return self._directory
+
+    def generate(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:
+        """Cached completions where present; the rest from the wrapped client, in order."""
+        keys = [completion_key(self.backend, self.model_id, conversation, params) for conversation in conversations]
+        found: dict[int, str] = {}
+        for index, key in enumerate(keys):
+            completion = self._read(key)
+            if completion is not None:
+                found[index] = completion
+        missing = [index for index in range(len(keys)) if index not in found]
+        self.hits += len(found)
+        self.misses += len(missing)
+        for start in range(0, len(missing), self._chunk_size):
+            chunk = missing[start : start + self._chunk_size]
+            answers = self._inner.generate([conversations[index] for index in chunk], params)
+            for index, answer in zip(chunk, answers, strict=True):
+                self._write(keys[index], conversations[index], params, answer)
+                found[index] = answer
+        return [found[index] for index in range(len(keys))]
+
+    def _path(self, key: str) -> Path:
+        return self._directory / self.backend / key[:2] / f"{key}.json"
+
+    def _read(self, key: str) -> str | None:
+        path = self._path(key)
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            logger.warning("Ignoring unreadable LLM cache entry {} ({}); it will be recomputed.", path, error)
+            return None
+        completion = entry.get("completion") if isinstance(entry, dict) else None
+        return completion if isinstance(completion, str) else None
+
+    def _write(self, key: str, conversation: Sequence[ChatMessage], params: GenerationParams, answer: str) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        entry: dict[str, Any] = {
+            "backend": self.backend,
+            "model": self.model_id,
+            "params": dataclasses.asdict(params),
+            "messages": [dataclasses.asdict(message) for message in conversation],
+            "completion": answer,
+        }
+        # Written aside, flushed, then renamed in one step: a crash leaves either no entry or a whole one.
+        handle, staging = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                json.dump(entry, file, ensure_ascii=False, indent=1)
+                file.flush()
+                os.fsync(file.fileno())
+            Path(staging).replace(path)
+        except BaseException:
+            Path(staging).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,79 @@
+"""The whole data side in one ZenML run: the sample site's author → warehouse → features → both datasets."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.infrastructure.web.sample_site import SampleSite
+from llm_engineering.settings import Settings
+from tests.conftest import REPO_ROOT, SAMPLE_DIR
+from tools.run import main as run_pipeline
+
+
+def config(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((REPO_ROOT / "configs" / name).read_text())
+    return loaded
+
+
+@pytest.mark.slow
+def test_end_to_end_data_pipeline_on_the_sample_site(
+    warehouse: MongoDataWarehouse,
+    pipeline_env: Settings,
+    cli_env: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CRAWLER_ALLOW_PRIVATE_NETWORKS", "true")
+    monkeypatch.setenv("LINKEDIN_USERNAME", "sample-reader")
+    monkeypatch.setenv("LINKEDIN_PASSWORD", "sample-site")
+    with SampleSite(SAMPLE_DIR) as site:
+        mirror = site.write_git_mirror(tmp_path / "git")
+        etl = config("digital_data_etl_theo_brandt.yaml")
+        etl["parameters"].update(
+            links=site.links_for("Theo Brandt"),
+            routes=site.routes,
+            crawler={
+                "min_domain_interval_s": 0,
+                "linkedin_login_url": site.linkedin_login_url,
+                "git_mirrors": SampleSite.git_mirrors(mirror),
+            },
+        )
+        paths = {}
+        for name, data in {
+            "etl.yaml": etl,
+            "features.yaml": config("feature_engineering.yaml"),
+            "instruct.yaml": config("generate_instruct_datasets.yaml"),
+            "preference.yaml": config("generate_preference_datasets.yaml"),
+        }.items():
+            if "dataset" in data["parameters"]:
+                data["parameters"]["dataset"]["extracts"] |= {"categories": ["posts"], "max_per_category": 3}
+                data["parameters"]["dataset"]["generation"] |= {"max_new_tokens": 24, "rejected_max_new_tokens": 24}
+            paths[name] = tmp_path / name
+            paths[name].write_text(yaml.safe_dump(data))
+        e2e = config("end_to_end_data.yaml")
+        e2e["parameters"] = {
+            "etl_configs": [str(paths["etl.yaml"])],
+            "feature_config": str(paths["features.yaml"]),
+            "instruct_config": str(paths["instruct.yaml"]),
+            "preference_config": str(paths["preference.yaml"]),
+        }
+        (tmp_path / "e2e.yaml").write_text(yaml.safe_dump(e2e))
+        assert run_pipeline(["end-to-end-data", "--config", str(tmp_path / "e2e.yaml")]) == 0
+
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.status", "--json"], cwd=REPO_ROOT, env=cli_env, capture_output=True, text=True
+    )
+    status = json.loads(result.stdout)
+    assert status["mongo"] == {"users": 1, "articles": 6, "posts": 25, "repositories": 1}
+    assert status["qdrant"]["cleaned_posts"] == 25 and status["qdrant"]["embedded_repositories"] > 0
+
+    from zenml.client import Client
+
+    for name in ("instruct_datasets", "preference_datasets"):
+        assert Client().get_artifact_version(name).run_metadata["extracts"] == 3

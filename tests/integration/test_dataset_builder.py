@@ -1,0 +1,117 @@
+"""Dataset building on a slice of the sample corpus with the real packaged SmolLM2 and the real feature store."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from llm_engineering.application.dataset.builder import DatasetConfig, build_dataset, dataset_rows
+from llm_engineering.application.preprocessing.chunking import ChunkingConfig
+from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
+from llm_engineering.application.warehouse_transfer import import_warehouse
+from llm_engineering.domain.datasets import InstructDataset, PreferenceDataset
+from llm_engineering.domain.ids import user_id
+from llm_engineering.domain.types import DataCategory
+from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
+from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
+from llm_engineering.infrastructure.hf_datasets import to_dataset_dict
+from llm_engineering.infrastructure.llm.cache import CachedLLMClient
+from llm_engineering.infrastructure.llm.local import LocalTransformersClient
+from tests.conftest import REPO_ROOT, SAMPLE_DIR
+
+THEO = user_id("Theo Brandt")
+
+
+def dataset_config(kind: str, **extracts: Any) -> DatasetConfig:
+    path = REPO_ROOT / "configs" / f"generate_{'instruct' if kind == 'instruction' else 'preference'}_datasets.yaml"
+    values: dict[str, Any] = yaml.safe_load(path.read_text())["parameters"]["dataset"]
+    values["extracts"] |= extracts
+    values["generation"] |= {"max_new_tokens": 24, "rejected_max_new_tokens": 32}
+    return DatasetConfig.model_validate(values)
+
+
+@pytest.fixture
+def features(warehouse: MongoDataWarehouse, vector_store: QdrantVectorStore) -> QdrantVectorStore:
+    """Theo Brandt's cleaned documents in the feature store."""
+    import_warehouse(warehouse, SAMPLE_DIR)
+    chunking = yaml.safe_load((REPO_ROOT / "configs" / "feature_engineering.yaml").read_text())["parameters"][
+        "chunking"
+    ]
+    FeatureStoreUpdater(
+        warehouse,
+        vector_store,
+        SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2"),
+        ChunkingConfig.model_validate(chunking),
+        embedding_batch_size=32,
+        write_batch_size=256,
+        progress=False,
+    ).run(author_ids=[THEO])
+    return vector_store
+
+
+@pytest.fixture
+def llm(llm_models_dir: Path, tmp_path: Path) -> CachedLLMClient:
+    inner = LocalTransformersClient(
+        "HuggingFaceTB/SmolLM2-135M-Instruct", models_dir=llm_models_dir, device="cpu", batch_size=8, timeout_s=600
+    )
+    return CachedLLMClient(inner, tmp_path / "llm-cache", chunk_size=8)
+
+
+@pytest.mark.slow
+def test_instruction_dataset_is_built_filtered_split_and_cached(
+    features: QdrantVectorStore, llm: CachedLLMClient, tmp_path: Path
+) -> None:
+    config = dataset_config("instruction", categories=[DataCategory.POSTS, DataCategory.ARTICLES], max_per_category=6)
+    dataset, metadata = build_dataset(features, llm, config, author_ids=[THEO], progress=False)
+    assert isinstance(dataset, InstructDataset)
+    assert metadata["extracts"] == 12 and metadata["llm_prompts"] == 12
+    assert metadata["llm_backend"] == "local" and metadata["llm_model"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    filters = metadata["filters"]
+    assert sum(v for k, v in filters.items() if not k.startswith("dropped_")) == 12  # every extract accounted for
+    rows = [row for split in dataset.splits.values() for row in split.train + split.test]
+    assert len(rows) == filters["kept"]
+    for split in dataset.splits.values():
+        assert {r.document_id for r in split.train}.isdisjoint({r.document_id for r in split.test})
+    for row in rows:
+        assert row.instruction and row.output and row.instruction not in row.output
+
+    # A re-run asks the model nothing: every completion comes from the disk cache.
+    misses = llm.misses
+    again, again_metadata = build_dataset(features, llm, config, author_ids=[THEO], progress=False)
+    assert llm.misses == misses and llm.hits >= 12
+    assert again == dataset and again_metadata["llm_seconds"] < 2
+
+    exported = tmp_path / "instruct.json"
+    exported.write_text(json.dumps(dataset_rows(dataset)))
+    reloaded = InstructDataset.model_validate(
+        {"splits": {category: split for category, split in json.loads(exported.read_text()).items()}}
+    )
+    assert reloaded == dataset
+    hf = to_dataset_dict(dataset)
+    assert set(hf) == {"train", "test"} and hf["train"].column_names == ["instruction", "output"]
+    assert hf["train"].num_rows + hf["test"].num_rows == len(rows)
+
+
+@pytest.mark.slow
+def test_preference_dataset_pairs_the_author_with_a_generic_answer(
+    features: QdrantVectorStore, llm: CachedLLMClient
+) -> None:
+    config = dataset_config("preference", categories=[DataCategory.POSTS], max_per_category=4)
+    dataset, metadata = build_dataset(features, llm, config, author_ids=[THEO], progress=False)
+    assert isinstance(dataset, PreferenceDataset)
+    assert metadata["llm_prompts"] >= 4  # instructions, then one generic answer per surviving row
+    for split in dataset.splits.values():
+        for row in split.train + split.test:
+            assert row.chosen != row.rejected and row.rejected
+            assert len(row.chosen) >= 100 and row.chosen[0].isupper()
+    hf = to_dataset_dict(dataset)
+    assert hf["train"].column_names == ["prompt", "chosen", "rejected"]
+
+
+def test_empty_feature_store_gives_a_clear_error(vector_store: QdrantVectorStore, llm: CachedLLMClient) -> None:
+    config = dataset_config("instruction", categories=[DataCategory.POSTS])
+    with pytest.raises(ValueError, match="Run the feature pipeline first"):
+        build_dataset(vector_store, llm, config, author_ids=[THEO], progress=False)

@@ -1,0 +1,139 @@
+"""The SageMaker TGI adapter on a real boto3 sagemaker-runtime client, its HTTP layer stubbed by botocore's Stubber."""
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any, cast
+
+import boto3
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import ANY, Stubber
+from transformers import PreTrainedTokenizerFast
+
+from llm_engineering.domain.exceptions import LLMError
+from llm_engineering.domain.ports import ChatMessage, GenerationParams
+from llm_engineering.infrastructure.llm.prompt import ChatPromptFormatter
+from llm_engineering.infrastructure.llm.remote_calls import RetryPolicy
+from llm_engineering.infrastructure.llm.sagemaker import SageMakerRuntime, SageMakerTGIClient
+
+EXPECTED_CALL = {"EndpointName": "twin", "ContentType": "application/json", "Accept": "application/json", "Body": ANY}
+SHORT = GenerationParams(max_new_tokens=16)
+QUESTION = [ChatMessage(role="system", content="then a dog ran"), ChatMessage(role="user", content="the cat sat")]
+
+
+class Runtime:
+    """A real sagemaker-runtime client whose responses are queued on a Stubber, and the bodies it was sent."""
+
+    def __init__(self) -> None:
+        self.client = boto3.client(
+            "sagemaker-runtime", region_name="eu-central-1", aws_access_key_id="test", aws_secret_access_key="test"
+        )
+        self.stubber = Stubber(self.client)
+        self.bodies: list[dict[str, Any]] = []
+        self.client.meta.events.register("before-parameter-build.sagemaker-runtime.InvokeEndpoint", self._capture)
+
+    def _capture(self, params: dict[str, Any], **_: object) -> None:
+        self.bodies.append(json.loads(params["Body"]))
+
+    def answer(self, payload: object) -> None:
+        data = json.dumps(payload).encode()
+        body = StreamingBody(io.BytesIO(data), len(data))
+        self.stubber.add_response("invoke_endpoint", {"Body": body, "ContentType": "application/json"}, EXPECTED_CALL)
+
+    def fail(self, code: str, status: int, **fields: object) -> None:
+        self.stubber.add_client_error(
+            "invoke_endpoint",
+            service_error_code=code,
+            service_message=f"stubbed {code}",
+            http_status_code=status,
+            modeled_fields=fields,
+            expected_params=EXPECTED_CALL,
+        )
+
+
+@pytest.fixture
+def runtime() -> Iterator[Runtime]:
+    stubbed = Runtime()
+    with stubbed.stubber:
+        yield stubbed
+        stubbed.stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def formatter(word_chat_tokenizer: PreTrainedTokenizerFast) -> ChatPromptFormatter:
+    return ChatPromptFormatter(word_chat_tokenizer, name="word-model", context_tokens=64)
+
+
+def client_for(runtime: Runtime, formatter: ChatPromptFormatter, max_retries: int = 2) -> SageMakerTGIClient:
+    return SageMakerTGIClient(
+        "twin",
+        formatter=lambda: formatter,
+        region="eu-central-1",
+        timeout_s=5.0,
+        retry=RetryPolicy(max_retries=max_retries, backoff_s=0.01),
+        concurrency=1,
+        runtime_client=cast(SageMakerRuntime, runtime.client),
+    )
+
+
+def test_greedy_request_is_tgi_shaped_and_the_answer_parsed(runtime: Runtime, formatter: ChatPromptFormatter) -> None:
+    runtime.answer([{"generated_text": "a dog ran"}])
+    answers = client_for(runtime, formatter).generate([QUESTION], GenerationParams(max_new_tokens=20))
+    assert answers == ["a dog ran"]
+    assert runtime.bodies == [
+        {
+            "inputs": "<|system|> then a dog ran <|end|> <|user|> the cat sat <|end|> <|assistant|>",
+            "parameters": {"max_new_tokens": 20, "return_full_text": False, "do_sample": False},
+        }
+    ]
+
+
+def test_sampling_parameters_and_a_bare_object_answer(runtime: Runtime, formatter: ChatPromptFormatter) -> None:
+    runtime.answer({"generated_text": "the mat"})
+    params = GenerationParams(max_new_tokens=8, temperature=0.7, top_p=0.9, seed=3)
+    assert client_for(runtime, formatter).generate([QUESTION], params) == ["the mat"]
+    assert runtime.bodies[0]["parameters"] == {
+        "max_new_tokens": 8,
+        "return_full_text": False,
+        "do_sample": True,
+        "temperature": 0.7,
+        "seed": 3,
+        "top_p": 0.9,
+    }
+
+
+def test_prompts_are_cut_to_the_context_left_for_the_answer(runtime: Runtime, formatter: ChatPromptFormatter) -> None:
+    runtime.answer([{"generated_text": "ok"}])
+    long_question = [ChatMessage(role="user", content=" ".join(["the cat sat on the mat"] * 30))]
+    client_for(runtime, formatter).generate([long_question], GenerationParams(max_new_tokens=24))
+    assert formatter.count_tokens(runtime.bodies[0]["inputs"]) == 64 - 24
+
+
+def test_throttling_is_retried(runtime: Runtime, formatter: ChatPromptFormatter) -> None:
+    runtime.fail("ThrottlingException", 400)
+    runtime.fail("ModelError", 424, OriginalStatusCode=503, OriginalMessage="queue full")
+    runtime.answer([{"generated_text": "finally"}])
+    assert client_for(runtime, formatter).generate([QUESTION], SHORT) == ["finally"]
+    assert len(runtime.bodies) == 3
+
+
+def test_a_model_error_from_the_container_is_not_retried(runtime: Runtime, formatter: ChatPromptFormatter) -> None:
+    runtime.fail("ModelError", 424, OriginalStatusCode=422, OriginalMessage="Input validation error")
+    with pytest.raises(
+        LLMError, match=r"twin \(eu-central-1\) failed after 1 attempt\(s\): ModelError \(container HTTP 422\)"
+    ):
+        client_for(runtime, formatter).generate([QUESTION], SHORT)
+
+
+def test_persistent_throttling_ends_in_an_llm_error(runtime: Runtime, formatter: ChatPromptFormatter) -> None:
+    for _ in range(3):
+        runtime.fail("ThrottlingException", 400)
+    with pytest.raises(LLMError, match=r"after 3 attempt\(s\): ThrottlingException .*SAGEMAKER_ENDPOINT_INFERENCE"):
+        client_for(runtime, formatter).generate([QUESTION], SHORT)
+
+
+def test_an_answer_that_is_not_tgi_is_an_llm_error(runtime: Runtime, formatter: ChatPromptFormatter) -> None:
+    runtime.answer({"outputs": ["x"]})
+    with pytest.raises(LLMError, match="is it TGI"):
+        client_for(runtime, formatter).generate([QUESTION], SHORT)

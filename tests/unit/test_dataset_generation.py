@@ -1,0 +1,103 @@
+"""Generation logic with a scripted client of our own LLM port (the real model is covered in integration tests)."""
+
+from collections.abc import Sequence
+from uuid import uuid4
+
+from llm_engineering.application.dataset.generation import (
+    GenerationConfig,
+    GenerationStats,
+    add_rejected_answers,
+    generate_instructions,
+    parse_instruction,
+)
+from llm_engineering.domain.datasets import Extract
+from llm_engineering.domain.ports import ChatMessage, GenerationParams
+from llm_engineering.domain.types import DataCategory
+
+
+class ScriptedClient:
+    """Answers each conversation with the next scripted reply; records what it was asked."""
+
+    backend = "scripted"
+    model_id = "scripted-1"
+
+    def __init__(self, replies: list[str]) -> None:
+        self.replies = list(replies)
+        self.asked: list[Sequence[ChatMessage]] = []
+
+    def generate(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:
+        self.asked += conversations
+        return [self.replies.pop(0) for _ in conversations]
+
+
+def config(strategy: str) -> GenerationConfig:
+    return GenerationConfig.model_validate(
+        {
+            "strategy": strategy,
+            "pairs_per_extract": 2,
+            "max_new_tokens": 32,
+            "rejected_max_new_tokens": 64,
+            "temperature": 0.0,
+        }
+    )
+
+
+def extract(text: str) -> Extract:
+    return Extract(
+        document_id=uuid4(),
+        category=DataCategory.POSTS,
+        author_full_name="Theo Brandt",
+        link="https://x.y/1",
+        text=text,
+    )
+
+
+def test_parse_instruction_strips_labels_and_quotes() -> None:
+    assert parse_instruction('Question: "Why is Spark overkill here?"\nextra') == "Why is Spark overkill here?"
+    assert parse_instruction("**Instruction:** Explain data contracts") == "Explain data contracts"
+    assert parse_instruction("  \n  ") is None
+
+
+def test_backtranslation_keeps_the_author_text_as_the_answer() -> None:
+    extracts = [extract("Your dbt project has 900 models."), extract("Notebooks are not pipelines.")]
+    client = ScriptedClient(["Why do dbt projects sprawl?", ""])
+    stats = GenerationStats()
+    samples = generate_instructions(client, extracts, config("backtranslation"), stats, progress=False)
+    assert [(s.instruction, s.output) for s in samples] == [("Why do dbt projects sprawl?", extracts[0].text)]
+    assert stats.prompts == 2 and stats.dropped == 1 and stats.drop_reasons == {"unparseable_instruction": 1}
+    assert client.asked[0][-1].content.endswith(extracts[0].text)  # the passage is in the prompt
+
+
+def test_generate_strategy_parses_pairs_and_drops_only_the_malformed_answer() -> None:
+    extracts = [extract("A"), extract("B")]
+    good = '{"pairs": [{"instruction": "Q1?", "answer": "A1."}, {"instruction": "Q2?", "answer": "A2."}, ' + (
+        '{"instruction": "Q3?", "answer": "A3."}]}'
+    )
+    client = ScriptedClient([good, "not json", "still not json"])
+    stats = GenerationStats()
+    samples = generate_instructions(client, extracts, config("generate"), stats, progress=False)
+    assert [s.instruction for s in samples] == ["Q1?", "Q2?"]  # capped at pairs_per_extract
+    assert all(s.document_id == extracts[0].document_id for s in samples)
+    assert stats.retried == 1 and stats.drop_reasons == {"malformed_json": 1}
+
+
+def test_rejected_answers_come_from_the_llm() -> None:
+    [sample] = generate_instructions(
+        ScriptedClient(["What is a data contract?"]),
+        [extract("A data contract is a promise.")],
+        config("backtranslation"),
+        GenerationStats(),
+        progress=False,
+    )
+    [triple] = add_rejected_answers(
+        ScriptedClient(["  A data contract is an agreement.  "]),
+        [sample],
+        config("backtranslation"),
+        GenerationStats(),
+        progress=False,
+    )
+    assert (triple.prompt, triple.chosen, triple.rejected) == (
+        "What is a data contract?",
+        "A data contract is a promise.",
+        "A data contract is an agreement.",
+    )
