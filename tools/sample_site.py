@@ -17,7 +17,7 @@ An ETL config for this site lists the links printed by the first form, and sets:
     routes: {127.0.0.1:8765/medium: medium, 127.0.0.1:8765/substack: substack, 127.0.0.1:8765/linkedin: linkedin}
     crawler:
       linkedin_login_url: http://127.0.0.1:8765/linkedin/login
-      git_mirrors: {"https://github.com/": "file://${DATA_DIR}/sample-site/git/"}
+      git_mirrors: {"https://github.com/": "file://{data_dir}/sample-site/git/"}
 """
 
 import argparse

@@ -13,7 +13,10 @@ from llm_engineering.settings import Settings
 
 
 def crawler_options(values: dict[str, Any], settings: Settings) -> CrawlerOptions:
-    """The config's `crawler` section as CrawlerOptions; ${DATA_DIR} in git mirrors is the settings' data dir."""
+    """The config's `crawler` section as CrawlerOptions; {data_dir} in git mirrors is the settings' DATA_DIR.
+
+    Not ${DATA_DIR}: ZenML substitutes that form from the environment, where DATA_DIR is usually unset.
+    """
     known = {f.name for f in fields(CrawlerOptions)}
     unknown = sorted(set(values) - known)
     if unknown:
@@ -21,7 +24,7 @@ def crawler_options(values: dict[str, Any], settings: Settings) -> CrawlerOption
     options = dict(values)
     if "git_mirrors" in options:
         options["git_mirrors"] = {
-            prefix: target.replace("${DATA_DIR}", str(settings.data_dir))
+            prefix: target.replace("{data_dir}", str(settings.data_dir))
             for prefix, target in options["git_mirrors"].items()
         }
     if "medium_domains" in options:

@@ -33,17 +33,11 @@ def test_end_to_end_data_pipeline_on_the_sample_site(
     monkeypatch.setenv("LINKEDIN_USERNAME", "sample-reader")
     monkeypatch.setenv("LINKEDIN_PASSWORD", "sample-site")
     with SampleSite(SAMPLE_DIR) as site:
-        mirror = site.write_git_mirror(tmp_path / "git")
+        # Where the shipped config's git_mirrors ("file://{data_dir}/sample-site/git/") points.
+        site.write_git_mirror(pipeline_env.data_dir / "sample-site" / "git")
         etl = config("digital_data_etl_theo_brandt.yaml")
-        etl["parameters"].update(
-            links=site.links_for("Theo Brandt"),
-            routes=site.routes,
-            crawler={
-                "min_domain_interval_s": 0,
-                "linkedin_login_url": site.linkedin_login_url,
-                "git_mirrors": SampleSite.git_mirrors(mirror),
-            },
-        )
+        etl["parameters"].update(links=site.links_for("Theo Brandt"), routes=site.routes)
+        etl["parameters"]["crawler"]["linkedin_login_url"] = site.linkedin_login_url
         paths = {}
         for name, data in {
             "etl.yaml": etl,

@@ -96,6 +96,14 @@ class LocalMongoServer:
     def start(self, timeout: float = 30.0) -> bool:
         """Start the server unless something already listens; returns True if this call started it."""
         if self.is_running():
+            if self.pid() is None:
+                # Not started from this data directory: another project, or a server started by hand.
+                logger.warning(
+                    "Something already listens on {} but it was not started from {}; using it as is. "
+                    "Set LOCAL_DATABASE_PORT to give this data directory a server of its own.",
+                    self.uri,
+                    self.data_dir,
+                )
             return False
         for folder in (self.storage_path, self.pid_file.parent, self.log_file.parent):
             folder.mkdir(parents=True, exist_ok=True)
