@@ -10,6 +10,7 @@ import importlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from llm_engineering.domain.exceptions import PipelineNotAvailableError
 from tools.cli_logging import configure_logging
@@ -100,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     if not config.exists():
         print(f"error: config file {config} does not exist.", file=sys.stderr)
         return 2
-    options = {"config_path": str(config)}
+    options: dict[str, Any] = {"config_path": str(config)}
     if args.no_cache:
-        options["enable_cache"] = False  # type: ignore[assignment]
+        options["enable_cache"] = False
     try:
         pipeline.with_options(**options)()  # type: ignore[attr-defined]
     except RuntimeError as error:
