@@ -8,6 +8,7 @@ import json
 import statistics
 import time
 from collections.abc import Collection, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -204,29 +205,39 @@ class FeatureStoreUpdater:
         return cleaned, chunks
 
     def _embed_and_write(self, chunks: list[Chunk]) -> tuple[float, dict[str, int]]:
-        """Embed longest-first (batches of similar length pad little) and write as vectors come out."""
+        """Embed longest-first (batches of similar length pad little); each group is written while the next embeds."""
         ordered = sorted(chunks, key=lambda chunk: len(chunk.content), reverse=True)
         written: dict[str, int] = {}
         seconds = 0.0
         bar = tqdm(total=len(ordered), desc="embedding chunks", unit="chunk", disable=not self._progress)
-        for group in _batched(ordered, self._write_batch_size):
-            tic = time.perf_counter()
-            vectors = self._embedder.embed([chunk.content for chunk in group], batch_size=self._embedding_batch_size)
-            seconds += time.perf_counter() - tic
-            by_collection: dict[str, list[VectorRecord]] = {}
-            for chunk, vector in zip(group, vectors, strict=True):
-                payload = chunk.model_dump(mode="json", exclude={"id"})
-                payload["embedding_model_id"] = self._embedder.model_id
-                by_collection.setdefault(chunk.category.embedded_collection, []).append(
-                    VectorRecord(id=chunk.id, payload=payload, vector=vector)
-                )
-            for collection, records in by_collection.items():
-                self._store.upsert(collection, records)
-            for chunk in group:
-                written[chunk.category.value] = written.get(chunk.category.value, 0) + 1
-            bar.update(len(group))
+        # One writer thread: the store sees one call at a time, and the model never waits for the disk.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qdrant-writer") as writer:
+            pending: Future[None] | None = None
+            for group in _batched(ordered, self._write_batch_size):
+                tic = time.perf_counter()
+                vectors = self._embedder.embed([c.content for c in group], batch_size=self._embedding_batch_size)
+                seconds += time.perf_counter() - tic
+                if pending is not None:
+                    pending.result()  # a failed write stops the run here, before more work is done
+                pending = writer.submit(self._write_group, group, vectors)
+                for chunk in group:
+                    written[chunk.category.value] = written.get(chunk.category.value, 0) + 1
+                bar.update(len(group))
+            if pending is not None:
+                pending.result()
         bar.close()
         return seconds, written
+
+    def _write_group(self, group: list[Chunk], vectors: list[list[float]]) -> None:
+        by_collection: dict[str, list[VectorRecord]] = {}
+        for chunk, vector in zip(group, vectors, strict=True):
+            payload = chunk.model_dump(mode="json", exclude={"id"})
+            payload["embedding_model_id"] = self._embedder.model_id
+            by_collection.setdefault(chunk.category.embedded_collection, []).append(
+                VectorRecord(id=chunk.id, payload=payload, vector=vector)
+            )
+        for collection, records in by_collection.items():
+            self._store.upsert(collection, records)
 
     def _write_cleaned(self, cleaned: list[CleanedDocument]) -> None:
         by_collection: dict[str, list[VectorRecord]] = {}
