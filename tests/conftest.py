@@ -236,3 +236,21 @@ def chat_server() -> Iterator[ChatCompletionsServer]:
     server.start()
     yield server
     server.stop()
+
+
+def run_tool(module: str, *args: str, env: dict[str, str]) -> str:
+    """Run `python -m module args` from the repository root as a user would; its stdout."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+def latest_artifact(name: str) -> Any:
+    """The newest version of a named ZenML artifact, loaded."""
+    from zenml.client import Client
+
+    return Client().get_artifact_version(name).load()

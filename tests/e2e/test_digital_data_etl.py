@@ -1,8 +1,6 @@
 """The data ETL pipeline run through ZenML against the fixture site, checked through tools.status --json."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +9,7 @@ import yaml
 
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.settings import Settings
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, latest_artifact, run_tool
 from tests.fixture_site import (
     BLOG_PATH,
     LINKEDIN_LOGIN_PATH,
@@ -50,13 +48,6 @@ def etl_config(tmp_path: Path, site: FixtureSite, mirror: Path, links: list[str]
     return path
 
 
-def latest_crawl_report() -> dict[str, Any]:
-    from zenml.client import Client
-
-    report: dict[str, Any] = Client().get_artifact_version("crawl_report").load()
-    return report
-
-
 @pytest.mark.slow
 def test_etl_pipeline_crawls_every_source_and_reruns_unchanged(
     warehouse: MongoDataWarehouse,
@@ -74,23 +65,15 @@ def test_etl_pipeline_crawls_every_source_and_reruns_unchanged(
     config = etl_config(tmp_path, fixture_site, git_mirror, [*links, TINY_FEATURE_STORE_LINK])
 
     assert run_pipeline(["digital-data-etl", "--config", str(config)]) == 0
-    first = latest_crawl_report()
+    first = latest_artifact("crawl_report")
     assert first["outcomes"]["created"] == 5 and first["failed"] == {}
 
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.status", "--json"],
-        cwd=REPO_ROOT,
-        env=cli_env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    status = json.loads(result.stdout)
+    status = json.loads(run_tool("tools.status", "--json", env=cli_env))
     assert status["mongo"] == {"users": 1, "articles": 3, "posts": LINKEDIN_POST_COUNT, "repositories": 1}
     assert status["authors"]["Maya Okafor"]["mongo"]["articles"] == 3
 
     assert run_pipeline(["digital-data-etl", "--config", str(config)]) == 0
-    second = latest_crawl_report()
+    second = latest_artifact("crawl_report")
     assert second["outcomes"] == {"created": 0, "updated": 0, "unchanged": 5, "failed": 0}
 
 

@@ -1,8 +1,6 @@
 """The whole data side in one ZenML run: the sample site's author → warehouse → features → both datasets."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +10,7 @@ import yaml
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.web.sample_site import SampleSite
 from llm_engineering.settings import Settings
-from tests.conftest import REPO_ROOT, SAMPLE_DIR
+from tests.conftest import REPO_ROOT, SAMPLE_DIR, run_tool
 from tools.run import main as run_pipeline
 
 
@@ -60,10 +58,7 @@ def test_end_to_end_data_pipeline_on_the_sample_site(
         (tmp_path / "e2e.yaml").write_text(yaml.safe_dump(e2e))
         assert run_pipeline(["end-to-end-data", "--config", str(tmp_path / "e2e.yaml")]) == 0
 
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.status", "--json"], cwd=REPO_ROOT, env=cli_env, capture_output=True, text=True
-    )
-    status = json.loads(result.stdout)
+    status = json.loads(run_tool("tools.status", "--json", env=cli_env))
     assert status["mongo"] == {"users": 1, "articles": 6, "posts": 25, "repositories": 1}
     assert status["qdrant"]["cleaned_posts"] == 25 and status["qdrant"]["embedded_repositories"] > 0
 

@@ -1,10 +1,7 @@
 """The feature pipeline run through ZenML, checked the way a user checks it: tools.status and tools.search."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -13,7 +10,7 @@ from llm_engineering.application.warehouse_transfer import import_warehouse
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.settings import Settings
-from tests.conftest import REPO_ROOT, SAMPLE_DIR
+from tests.conftest import REPO_ROOT, SAMPLE_DIR, latest_artifact, run_tool
 from tools.run import main as run_pipeline
 
 
@@ -25,20 +22,6 @@ def config_for(tmp_path: Path, authors: list[str]) -> Path:
     return path
 
 
-def latest_report() -> dict[str, Any]:
-    from zenml.client import Client
-
-    report: dict[str, Any] = Client().get_artifact_version("feature_store_report").load()
-    return report
-
-
-def tool(module: str, *args: str, env: dict[str, str]) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", module, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    return result.stdout
-
-
 @pytest.mark.slow
 def test_feature_pipeline_fills_the_feature_store_and_reruns_incrementally(
     warehouse: MongoDataWarehouse, pipeline_env: Settings, cli_env: dict[str, str], tmp_path: Path
@@ -47,10 +30,10 @@ def test_feature_pipeline_fills_the_feature_store_and_reruns_incrementally(
     config = config_for(tmp_path, ["Theo Brandt"])
 
     assert run_pipeline(["feature-engineering", "--config", str(config)]) == 0
-    first = latest_report()
+    first = latest_artifact("feature_store_report")
     assert first["documents_changed"] == 32 and first["chunks_written"] > 32
 
-    status = json.loads(tool("tools.status", "--json", env=cli_env))
+    status = json.loads(run_tool("tools.status", "--json", env=cli_env))
     for category in DataCategory:
         assert status["qdrant"][category.cleaned_collection] == warehouse.count_documents(
             category,
@@ -59,13 +42,13 @@ def test_feature_pipeline_fills_the_feature_store_and_reruns_incrementally(
     assert sum(status["qdrant"][c.embedded_collection] for c in DataCategory) == first["chunks_written"]
     assert sum(status["authors"]["Maya Okafor"]["qdrant"].values()) == 0
 
-    found = tool(
+    found = run_tool(
         "tools.search", "is Spark overkill for small data?", "--author", "Theo Brandt", "--k", "3", env=cli_env
     )
     assert found.count("Theo Brandt") == 3 and "https://" in found
 
     assert run_pipeline(["feature-engineering", "--config", str(config)]) == 0
-    second = latest_report()
+    second = latest_artifact("feature_store_report")
     assert second["documents_changed"] == 0 and second["chunks_written"] == 0
 
 

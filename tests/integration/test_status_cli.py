@@ -1,25 +1,15 @@
 """`python -m tools.status --json` as a user runs it."""
 
 import json
-import subprocess
-import sys
 
 from llm_engineering.application.warehouse_transfer import import_warehouse
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from tests.conftest import REPO_ROOT, SAMPLE_DIR
+from tests.conftest import SAMPLE_DIR, run_tool
 
 
 def status(env: dict[str, str]) -> dict[str, object]:
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.status", "--json"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    report: dict[str, object] = json.loads(result.stdout)
+    report: dict[str, object] = json.loads(run_tool("tools.status", "--json", env=env))
     return report
 
 
@@ -48,7 +38,5 @@ def test_status_reports_counts_per_collection_and_author(
 
 def test_status_table_is_readable(warehouse: MongoDataWarehouse, cli_env: dict[str, str]) -> None:
     import_warehouse(warehouse, SAMPLE_DIR)
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.status"], cwd=REPO_ROOT, env=cli_env, capture_output=True, text=True, check=True
-    )
-    assert "MongoDB" in result.stdout and "Qdrant" in result.stdout and "Maya Okafor" in result.stdout
+    table = run_tool("tools.status", env=cli_env)
+    assert "MongoDB" in table and "Qdrant" in table and "Maya Okafor" in table
