@@ -2,10 +2,11 @@
 
 from zenml import pipeline
 
+from llm_engineering.application.run_configs import ExportConfig
 from steps.export import export_datasets_to_json
 
 
 @pipeline
-def export_artifact_to_json(artifact_names: list[str], output_dir: str) -> None:
+def export_artifact_to_json(config: ExportConfig) -> None:
     """Plain files for people and for tools outside ZenML."""
-    export_datasets_to_json(artifact_names, output_dir)
+    export_datasets_to_json(config.artifact_names, config.output_dir)

@@ -1,21 +1,18 @@
 """Dataset pipeline: the feature store's cleaned documents → an instruction or a preference dataset."""
 
-from typing import Any
-
 from zenml import pipeline
 
+from llm_engineering.application.run_configs import DatasetsConfig
 from steps.authors import resolve_authors
 from steps.generate_datasets import generate_instruct_datasets, generate_preference_datasets, push_datasets
 
 
 @pipeline
-def generate_datasets(
-    author_full_names: list[str], dataset: dict[str, Any], push_to_huggingface: bool, huggingface_dataset_id: str
-) -> None:
+def generate_datasets(config: DatasetsConfig) -> None:
     """dataset.dataset_type picks the kind: `instruction` (SFT) or `preference` (DPO)."""
-    author_ids = resolve_authors(author_full_names)
-    if dataset["dataset_type"] == "instruction":
-        built = generate_instruct_datasets(author_ids, dataset)
+    author_ids = resolve_authors(config.author_full_names)
+    if config.dataset.dataset_type == "instruction":
+        built = generate_instruct_datasets(author_ids, config.dataset)
     else:
-        built = generate_preference_datasets(author_ids, dataset)
-    push_datasets(built, push_to_huggingface, huggingface_dataset_id)
+        built = generate_preference_datasets(author_ids, config.dataset)
+    push_datasets(built, config.push_to_huggingface, config.huggingface_dataset_id)

@@ -1,18 +1,24 @@
 """Run any pipeline of the twin with its YAML config.
 
     python -m tools.run digital-data-etl [--config configs/digital_data_etl_example.yaml] [--no-cache]
+    python -m tools.run feature-engineering --print-config     # every key the config may hold, with defaults
 
-Each pipeline reads configs/<pipeline>.yaml unless --config names another file.
+Each pipeline reads configs/<pipeline>.yaml unless --config names another file. The file's `parameters:`
+are checked against the pipeline's typed config before ZenML starts; a mistake is one line naming the key.
 """
 
 import argparse
 import importlib
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from llm_engineering.domain.exceptions import PipelineNotAvailableError
+import yaml
+
+from llm_engineering.application.run_configs import parse_run_config, read_config_file
+from llm_engineering.domain.config import RunConfig
+from llm_engineering.domain.exceptions import ConfigError, PipelineNotAvailableError
 from tools.cli_logging import configure_logging
 
 
@@ -24,6 +30,19 @@ class PipelineEntry:
     function: str
     config: Path
     summary: str
+    config_model: str  # "module:Class" of the pipeline's typed config
+
+    def load_config_model(self) -> type[RunConfig]:
+        """The pipeline's config class, imported without ZenML so that checking a config takes a second."""
+        module_name, _, class_name = self.config_model.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name is None or not module_name.startswith(error.name):
+                raise
+            raise PipelineNotAvailableError(f"The {self.function} pipeline is not built yet in this version.") from None
+        model: type[RunConfig] = getattr(module, class_name)
+        return model
 
 
 PIPELINES: dict[str, PipelineEntry] = {
@@ -32,36 +51,49 @@ PIPELINES: dict[str, PipelineEntry] = {
         "digital_data_etl",
         Path("configs/digital_data_etl_example.yaml"),
         "crawl an author's links into MongoDB",
+        "llm_engineering.application.run_configs:EtlConfig",
     ),
     "feature-engineering": PipelineEntry(
         "pipelines.feature_engineering",
         "feature_engineering",
         Path("configs/feature_engineering.yaml"),
         "clean, chunk and embed the warehouse into Qdrant",
+        "llm_engineering.application.run_configs:FeatureConfig",
     ),
     "generate-datasets": PipelineEntry(
         "pipelines.generate_datasets",
         "generate_datasets",
         Path("configs/generate_instruct_datasets.yaml"),
         "build instruction or preference datasets from the feature store",
+        "llm_engineering.application.run_configs:DatasetsConfig",
     ),
     "end-to-end-data": PipelineEntry(
         "pipelines.end_to_end_data",
         "end_to_end_data",
         Path("configs/end_to_end_data.yaml"),
         "ETL per author, then features, then both datasets",
+        "llm_engineering.application.run_configs:EndToEndDataConfig",
     ),
     "export-artifact-to-json": PipelineEntry(
         "pipelines.export_artifact_to_json",
         "export_artifact_to_json",
         Path("configs/export_artifact_to_json.yaml"),
         "write the latest dataset artifacts to output/ as JSON",
+        "llm_engineering.application.run_configs:ExportConfig",
     ),
     "training": PipelineEntry(
-        "pipelines.training", "training", Path("configs/training.yaml"), "LoRA SFT then DPO of the twin"
+        "pipelines.training",
+        "training",
+        Path("configs/training.yaml"),
+        "LoRA SFT then DPO of the twin",
+        "llm_engineering.model.finetuning.config:TrainingConfig",
     ),
     "evaluating": PipelineEntry(
-        "pipelines.evaluating", "evaluating", Path("configs/evaluating.yaml"), "LLM-as-judge and objective metrics"
+        "pipelines.evaluating",
+        "evaluating",
+        Path("configs/evaluating.yaml"),
+        "LLM-as-judge and objective metrics",
+        "llm_engineering.model.evaluation.config:EvaluationConfig",
     ),
 }
 
@@ -90,26 +122,40 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--config", type=Path, help="YAML run configuration (default: configs/<pipeline>.yaml)")
     parser.add_argument("--no-cache", action="store_true", help="re-run every step instead of reusing cached outputs")
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the effective config (every key, defaults included) as YAML, then exit without running",
+    )
     args = parser.parse_args(argv)
-    configure_logging()
-    config: Path = args.config or PIPELINES[args.pipeline].config
+    entry = PIPELINES[args.pipeline]
+    path: Path = args.config or entry.config
     try:
-        pipeline = load_pipeline(args.pipeline)
-    except PipelineNotAvailableError as error:
+        model = entry.load_config_model()
+        content = read_config_file(path)
+        config = parse_run_config(content.get("parameters"), model, source=str(path))
+    except (ConfigError, PipelineNotAvailableError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if not config.exists():
-        print(f"error: config file {config} does not exist.", file=sys.stderr)
-        return 2
-    options: dict[str, Any] = {"config_path": str(config)}
+    run_options = {key: value for key, value in content.items() if key != "parameters"}
+    if args.print_config:
+        effective = {**run_options, "parameters": config.model_dump(mode="json")}
+        print(yaml.safe_dump(effective, sort_keys=False, allow_unicode=True), end="")
+        return 0
+    configure_logging()
+    pipeline = load_pipeline(args.pipeline)
     if args.no_cache:
-        options["enable_cache"] = False
-    try:
-        pipeline.with_options(**options)()  # type: ignore[attr-defined]
-    except RuntimeError as error:
-        # ZenML has already logged the failing step's traceback; end with one line that says what failed.
-        print(f"error: the {args.pipeline} pipeline failed: {error}", file=sys.stderr)
-        return 1
+        run_options["enable_cache"] = False
+    with tempfile.TemporaryDirectory(prefix="llm-twin-run-") as folder:
+        # ZenML's own run options (enable_cache, settings, steps, ...) keep their usual YAML form.
+        options_file = Path(folder) / "run.yaml"
+        options_file.write_text(yaml.safe_dump(run_options), encoding="utf-8")
+        try:
+            pipeline.with_options(config_path=str(options_file))(config=config)  # type: ignore[attr-defined]
+        except RuntimeError as error:
+            # ZenML has already logged the failing step's traceback; end with one line that says what failed.
+            print(f"error: the {args.pipeline} pipeline failed: {error}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -1,5 +1,7 @@
 """Errors raised by the project. Each message names the cause and the fix."""
 
+from collections.abc import Sequence
+
 
 class LLMTwinError(Exception):
     """Base class of every error this project raises on purpose."""
@@ -31,3 +33,38 @@ class PipelineNotAvailableError(LLMTwinError):
 
 class LLMError(LLMTwinError):
     """An LLM backend failed (after its retries) or answered with something unusable."""
+
+
+class CrawlError(LLMTwinError):
+    """One link could not be crawled; the message is the reason recorded for that link."""
+
+
+class BrowserUnavailableError(CrawlError):
+    """No headless browser could start here; the message names the packages to install."""
+
+
+class InvalidLinkError(CrawlError):
+    """A link is malformed; it is rejected before any request is made."""
+
+
+class LinkRefusedError(CrawlError):
+    """Crawling the link is not allowed: a private address, robots.txt or an unsupported scheme."""
+
+
+class CrawlFailuresExceededError(LLMTwinError):
+    """More links failed than the run tolerates; the message lists each failed link and its reason."""
+
+    def __init__(self, failures: Sequence[tuple[str, str]], total: int, max_failure_fraction: float) -> None:
+        self.failures = list(failures)
+        self.total = total
+        self.max_failure_fraction = max_failure_fraction
+        listing = "\n".join(f"  {link}: {reason}" for link, reason in self.failures)
+        super().__init__(
+            f"{len(self.failures)} of {total} links failed, more than the {max_failure_fraction:.0%} the run "
+            f"tolerates (max_failure_fraction):\n{listing}\n"
+            "Fix or remove these links, or raise max_failure_fraction to accept the failures."
+        )
+
+
+class ConfigError(LLMTwinError):
+    """A run configuration file is missing or invalid; the message names the file and the key path."""

@@ -6,8 +6,8 @@ from uuid import UUID
 from loguru import logger
 from zenml import log_metadata, step
 
-from llm_engineering.application.preprocessing.chunking import ChunkingConfig
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
+from llm_engineering.application.run_configs import FeatureConfig
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
 from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
@@ -16,11 +16,7 @@ from llm_engineering.infrastructure.zenml_settings import settings_for_step
 
 @step
 def update_feature_store(
-    author_ids: list[str],
-    full: bool,
-    chunking: dict[str, Any],
-    embedding_batch_size: int,
-    write_batch_size: int,
+    author_ids: list[str], config: FeatureConfig
 ) -> Annotated[dict[str, Any], "feature_store_report"]:
     """Clean, chunk, embed and load every new or changed document; drop the features of deleted ones."""
     settings = settings_for_step()
@@ -31,11 +27,11 @@ def update_feature_store(
             warehouse,
             store,
             SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE),
-            ChunkingConfig.model_validate(chunking),
-            embedding_batch_size=embedding_batch_size,
-            write_batch_size=write_batch_size,
+            config.chunking,
+            embedding_batch_size=config.embedding_batch_size,
+            write_batch_size=config.write_batch_size,
         )
-        report = updater.run(author_ids=[UUID(a) for a in author_ids], full=full).summary()
+        report = updater.run(author_ids=[UUID(a) for a in author_ids], full=config.full).summary()
     finally:
         store.close()
     logger.info(

@@ -1,6 +1,6 @@
 """Dataset steps: build the instruction or preference dataset from the feature store, optionally push it."""
 
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 from loguru import logger
@@ -13,46 +13,42 @@ from llm_engineering.infrastructure.hf_datasets import push_to_hub
 from llm_engineering.infrastructure.llm.factory import build_llm_client
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
 
+DatasetT = TypeVar("DatasetT", InstructDataset, PreferenceDataset)
 
-def _build(
-    author_ids: list[str], dataset: dict[str, Any]
-) -> tuple[InstructDataset | PreferenceDataset, dict[str, Any]]:
+
+def _build(author_ids: list[str], dataset: DatasetConfig, kind: type[DatasetT]) -> DatasetT:
+    expected = "instruction" if kind is InstructDataset else "preference"
+    if dataset.dataset_type != expected:
+        raise ValueError(f"this step builds {expected} datasets: set dataset.dataset_type: {expected} in its config")
     settings = settings_for_step()
     store = QdrantVectorStore.from_settings(settings)
     try:
         built, metadata = build_dataset(
-            store,
-            build_llm_client(settings),
-            DatasetConfig.model_validate(dataset),
-            author_ids=[UUID(a) for a in author_ids],
+            store, build_llm_client(settings), dataset, author_ids=[UUID(a) for a in author_ids]
         )
     finally:
         store.close()
     log_metadata(metadata=metadata)  # on the step, for the run view
     log_metadata(metadata=metadata, infer_artifact=True)  # on the dataset artifact, where people look it up
-    return built, metadata
+    if not isinstance(built, kind):
+        raise TypeError(f"build_dataset returned a {type(built).__name__} for a {expected} config")
+    return built
 
 
 @step
 def generate_instruct_datasets(
-    author_ids: list[str], dataset: dict[str, Any]
+    author_ids: list[str], dataset: DatasetConfig
 ) -> Annotated[InstructDataset, "instruct_datasets"]:
     """Instruction rows (`instruction` → `output`), split per category by source document."""
-    built, _ = _build(author_ids, dataset)
-    if not isinstance(built, InstructDataset):
-        raise ValueError("configs for generate_instruct_datasets need dataset.dataset_type: instruction")
-    return built
+    return _build(author_ids, dataset, InstructDataset)
 
 
 @step
 def generate_preference_datasets(
-    author_ids: list[str], dataset: dict[str, Any]
+    author_ids: list[str], dataset: DatasetConfig
 ) -> Annotated[PreferenceDataset, "preference_datasets"]:
     """Preference triples (`prompt`, `chosen` = the author, `rejected` = a generic answer), split by document."""
-    built, _ = _build(author_ids, dataset)
-    if not isinstance(built, PreferenceDataset):
-        raise ValueError("configs for generate_preference_datasets need dataset.dataset_type: preference")
-    return built
+    return _build(author_ids, dataset, PreferenceDataset)
 
 
 @step

@@ -2,13 +2,13 @@
 
 import pytest
 
-from llm_engineering.application.crawlers.errors import CrawlError, LinkRefusedError
 from llm_engineering.application.crawlers.linkedin import LinkedInCrawler
 from llm_engineering.application.crawlers.medium import MediumCrawler
-from llm_engineering.application.crawlers.ports import Credentials
+from llm_engineering.domain.crawling import CrawlerOptions, Credentials
 from llm_engineering.domain.documents import UserDocument
+from llm_engineering.domain.exceptions import CrawlError, LinkRefusedError
 from llm_engineering.infrastructure.web.browser import ChromiumBrowserLauncher
-from llm_engineering.infrastructure.web.http_fetcher import HttpxWebFetcher
+from llm_engineering.infrastructure.web.factory import build_fetcher
 from llm_engineering.infrastructure.web.network_guard import NetworkGuard
 from llm_engineering.infrastructure.web.rate_limit import DomainRateLimiter
 from tests.fixture_site import (
@@ -30,9 +30,14 @@ MAYA = UserDocument.from_full_name("Maya Okafor")
 def make_browser(*, allow_private_networks: bool = True, wait_s: float = 15.0) -> ChromiumBrowserLauncher:
     guard = NetworkGuard(allow_private_networks=allow_private_networks)
     rate_limiter = DomainRateLimiter(0)
-    robots = HttpxWebFetcher(guard=guard, rate_limiter=rate_limiter, timeout_s=2.0).robots
+    robots = build_fetcher(CrawlerOptions(timeout_s=2.0), guard, rate_limiter).robots
     return ChromiumBrowserLauncher(
-        guard=guard, rate_limiter=rate_limiter, robots=robots, page_load_timeout_s=wait_s, scroll_wait_s=1.0
+        guard=guard,
+        rate_limiter=rate_limiter,
+        robots=robots,
+        page_load_timeout_s=wait_s,
+        scroll_wait_s=1.0,
+        max_bytes=CrawlerOptions().max_page_bytes,
     )
 
 
@@ -71,7 +76,10 @@ def test_linkedin_posts_are_read_after_signing_in_and_scrolling(fixture_site: Fi
 
 def test_a_wrong_password_fails_the_link_with_what_to_check(fixture_site: FixtureSite) -> None:
     crawler = LinkedInCrawler(
-        make_browser(), Credentials(LINKEDIN_USERNAME, "wrong"), login_url=fixture_site.url(LINKEDIN_LOGIN_PATH)
+        make_browser(),
+        Credentials(LINKEDIN_USERNAME, "wrong"),
+        login_url=fixture_site.url(LINKEDIN_LOGIN_PATH),
+        scrolls=0,
     )
     with pytest.raises(CrawlError, match=r"sign-in failed .* check LINKEDIN_USERNAME and LINKEDIN_PASSWORD"):
         crawler.crawl(fixture_site.url(LINKEDIN_PROFILE_PATH), MAYA)

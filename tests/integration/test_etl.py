@@ -6,11 +6,12 @@ import pytest
 from pydantic import SecretStr
 
 from llm_engineering.application.crawlers.dispatcher import CrawlerDispatcher
-from llm_engineering.application.crawlers.errors import CrawlFailuresExceededError
 from llm_engineering.application.etl import LinkOutcome, crawl_links
+from llm_engineering.domain.crawling import CrawlerKind, CrawlerOptions
+from llm_engineering.domain.exceptions import CrawlFailuresExceededError
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.web.factory import CrawlerOptions, build_crawler_dispatcher
+from llm_engineering.infrastructure.web.factory import build_crawler_dispatcher
 from llm_engineering.settings import Settings
 from tests.fixture_site import (
     BLOG_PATH,
@@ -32,14 +33,9 @@ from tests.fixture_site import (
 )
 
 MAYA = "Maya Okafor"
+
+
 # Real links of each crawler's domain: the fixture site is routed to the crawler the factory chose for them.
-ROUTES = {
-    "medium": "https://medium.com/@maya-okafor/story-1a2b3c",
-    "substack": "https://mayaokafor.substack.com/p/post",
-    "linkedin": "https://www.linkedin.com/in/maya-okafor",
-}
-
-
 def site_dispatcher(site: FixtureSite, settings: Settings, git_mirror: Path | None = None) -> CrawlerDispatcher:
     """The production dispatcher; the site's /medium, /substack and /linkedin go where the real sites go."""
     options = CrawlerOptions(
@@ -54,10 +50,8 @@ def site_dispatcher(site: FixtureSite, settings: Settings, git_mirror: Path | No
         linkedin_login_url=site.url(LINKEDIN_LOGIN_PATH),
         git_mirrors={"https://github.com/": git_mirror.as_uri() + "/"} if git_mirror else {},
     )
-    dispatcher = build_crawler_dispatcher(settings, options)
-    for prefix, real_link in ROUTES.items():
-        dispatcher.register(f"{site.host_port}/{prefix}", dispatcher.crawler_for(real_link))
-    return dispatcher
+    kinds = (CrawlerKind.MEDIUM, CrawlerKind.SUBSTACK, CrawlerKind.LINKEDIN)
+    return build_crawler_dispatcher(settings, options, {f"{site.host_port}/{kind}": kind for kind in kinds})
 
 
 @pytest.fixture

@@ -6,12 +6,13 @@ import pytest
 from pydantic import SecretStr
 
 from llm_engineering.application.crawlers.article import ArticleCrawler
-from llm_engineering.application.crawlers.errors import LinkRefusedError
 from llm_engineering.application.crawlers.linkedin import LinkedInCrawler
 from llm_engineering.application.crawlers.medium import MediumCrawler
 from llm_engineering.application.crawlers.repository import RepositoryCrawler
+from llm_engineering.domain.crawling import CrawlerOptions
 from llm_engineering.domain.documents import UserDocument
-from llm_engineering.infrastructure.web.factory import CrawlerOptions, build_crawler_dispatcher
+from llm_engineering.domain.exceptions import LinkRefusedError
+from llm_engineering.infrastructure.web.factory import build_crawler_dispatcher
 from tests.conftest import make_settings
 from tests.fixture_site import BLOG_PATH, FixtureSite
 

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from llm_engineering.application.crawlers.errors import CrawlError, LinkRefusedError
 from llm_engineering.application.crawlers.repository import RepositoryCrawler
+from llm_engineering.domain.crawling import CrawlerOptions
 from llm_engineering.domain.documents import UserDocument
+from llm_engineering.domain.exceptions import CrawlError, LinkRefusedError
 from llm_engineering.infrastructure.web.git_cloner import GitRepositoryCloner
 from llm_engineering.infrastructure.web.network_guard import NetworkGuard
 from tests.fixture_site import STORE_PY, TINY_FEATURE_STORE_LINK
@@ -24,9 +25,21 @@ def make_cloner(git_mirror: Path, *, allow_private_networks: bool = True) -> Git
     )
 
 
+def make_crawler(
+    git_mirror: Path, *, allow_private_networks: bool = True, max_file_bytes: int | None = None
+) -> RepositoryCrawler:
+    options = CrawlerOptions()
+    return RepositoryCrawler(
+        make_cloner(git_mirror, allow_private_networks=allow_private_networks),
+        platform="github",
+        max_file_bytes=max_file_bytes or options.max_file_bytes,
+        max_repository_bytes=options.max_repository_bytes,
+    )
+
+
 def test_a_repository_keeps_its_hand_written_text_exactly(git_mirror: Path) -> None:
     workdir = Path.cwd()
-    [document] = RepositoryCrawler(make_cloner(git_mirror), max_file_bytes=64 * 1024).crawl(LINK, THEO)
+    [document] = make_crawler(git_mirror, max_file_bytes=64 * 1024).crawl(LINK, THEO)
     assert Path.cwd() == workdir
     assert document.name == "tiny-feature-store"
     assert document.link == LINK
@@ -49,17 +62,18 @@ def test_the_clone_is_shallow_and_removed_afterwards(git_mirror: Path) -> None:
 
 def test_a_local_source_is_refused_without_private_networks(git_mirror: Path) -> None:
     with pytest.raises(LinkRefusedError, match="CRAWLER_ALLOW_PRIVATE_NETWORKS=true"):
-        RepositoryCrawler(make_cloner(git_mirror, allow_private_networks=False)).crawl(LINK, THEO)
+        make_crawler(git_mirror, allow_private_networks=False).crawl(LINK, THEO)
 
 
 def test_a_missing_repository_fails_with_git_s_reason(git_mirror: Path) -> None:
     with pytest.raises(CrawlError, match=r"git clone of https://github\.com/mayaokafor/never-pushed failed: "):
-        RepositoryCrawler(make_cloner(git_mirror)).crawl("https://github.com/mayaokafor/never-pushed", THEO)
+        make_crawler(git_mirror).crawl("https://github.com/mayaokafor/never-pushed", THEO)
 
 
 def test_mirrors_rewrite_the_longest_matching_prefix(git_mirror: Path) -> None:
     cloner = GitRepositoryCloner(
         guard=NetworkGuard(allow_private_networks=True),
+        timeout_s=30,
         mirrors={"https://github.com/": "file:///a/", "https://github.com/theobrandt/": "file:///b/"},
     )
     assert cloner.source_for("https://github.com/theobrandt/duckdb-lint") == "file:///b/duckdb-lint"

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from llm_engineering.application.crawlers.errors import CrawlError, LinkRefusedError
+from llm_engineering.domain.exceptions import CrawlError, LinkRefusedError
 from llm_engineering.infrastructure.web.http_fetcher import USER_AGENT, HttpxWebFetcher
 from llm_engineering.infrastructure.web.network_guard import NetworkGuard
 from llm_engineering.infrastructure.web.rate_limit import DomainRateLimiter

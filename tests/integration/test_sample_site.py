@@ -19,10 +19,11 @@ from llm_engineering.application.crawlers.linkedin import extract_linkedin_posts
 from llm_engineering.application.crawlers.medium import extract_medium_story
 from llm_engineering.application.crawlers.repository import read_repository_files
 from llm_engineering.application.etl import crawl_links
+from llm_engineering.domain.crawling import CrawlerKind, CrawlerOptions
 from llm_engineering.domain.documents import UserDocument
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.web.factory import CrawlerOptions, build_crawler_dispatcher
+from llm_engineering.infrastructure.web.factory import build_crawler_dispatcher
 from llm_engineering.infrastructure.web.sample_site import SampleSite
 from tests.conftest import REPO_ROOT, SAMPLE_DIR, make_settings
 
@@ -187,6 +188,7 @@ def test_the_git_mirror_holds_each_repository_exactly_and_is_reproducible(site: 
     first = site.write_git_mirror(tmp_path / "one")
     second = site.write_git_mirror(tmp_path / "two")
     site.write_git_mirror(tmp_path / "one")
+    options = CrawlerOptions()
     for repository in corpus("repositories"):
         owner_and_name = repository["link"].removeprefix("https://github.com/")
         heads = {
@@ -199,7 +201,14 @@ def test_the_git_mirror_holds_each_repository_exactly_and_is_reproducible(site: 
             for root in (first, second)
         }
         assert len(heads) == 1
-        assert read_repository_files(first / owner_and_name) == repository["content"]
+        assert (
+            read_repository_files(
+                first / owner_and_name,
+                max_file_bytes=options.max_file_bytes,
+                max_total_bytes=options.max_repository_bytes,
+            )
+            == repository["content"]
+        )
     assert site.git_mirrors(tmp_path / "one") == {"https://github.com/": f"{first.as_uri()}/"}
     foreign = tmp_path / "foreign"
     (foreign / "theobrandt" / "duckdb-lint").mkdir(parents=True)
@@ -221,11 +230,11 @@ def test_the_real_crawlers_read_an_author_back_from_the_site(
         linkedin_login_url=f"{site.base_url}/linkedin/login",
         git_mirrors={"https://github.com/": f"file://{mirror}/"},
     )
-    dispatcher = build_crawler_dispatcher(settings, options)
     port = site.port
-    dispatcher.register(f"127.0.0.1:{port}/medium", dispatcher.crawler_for("https://medium.com/@x/y"))
-    dispatcher.register(f"127.0.0.1:{port}/substack", dispatcher.crawler_for("https://x.substack.com/p/y"))
-    dispatcher.register(f"127.0.0.1:{port}/linkedin", dispatcher.crawler_for("https://www.linkedin.com/in/x/"))
+    routes = {
+        f"127.0.0.1:{port}/{kind}": kind for kind in (CrawlerKind.MEDIUM, CrawlerKind.SUBSTACK, CrawlerKind.LINKEDIN)
+    }
+    dispatcher = build_crawler_dispatcher(settings, options, routes)
     links = site.links_for(AUTHOR)
 
     report = crawl_links(AUTHOR, links, dispatcher=dispatcher, repository=warehouse, progress=False)

@@ -1,7 +1,7 @@
 import pytest
 
 from llm_engineering.application.crawlers.article import declared_language, extract_article
-from llm_engineering.application.crawlers.errors import CrawlError
+from llm_engineering.domain.exceptions import CrawlError
 from tests.fixture_site import BLOG_ARTICLE, BLOG_CODE, SUBSTACK_POST
 
 

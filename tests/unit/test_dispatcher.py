@@ -2,6 +2,8 @@ import pytest
 
 from llm_engineering.application.crawlers.article import ArticleCrawler
 from llm_engineering.application.crawlers.dispatcher import CrawlerDispatcher
+from llm_engineering.domain.crawling import CrawlerOptions
+from llm_engineering.infrastructure.web.factory import build_fetcher
 from llm_engineering.infrastructure.web.http_fetcher import HttpxWebFetcher
 from llm_engineering.infrastructure.web.network_guard import NetworkGuard
 from llm_engineering.infrastructure.web.rate_limit import DomainRateLimiter
@@ -9,7 +11,7 @@ from llm_engineering.infrastructure.web.rate_limit import DomainRateLimiter
 
 @pytest.fixture
 def fetcher() -> HttpxWebFetcher:
-    return HttpxWebFetcher(guard=NetworkGuard(allow_private_networks=False), rate_limiter=DomainRateLimiter(0))
+    return build_fetcher(CrawlerOptions(), NetworkGuard(allow_private_networks=False), DomainRateLimiter(0))
 
 
 def test_domain_covers_its_subdomains_and_unknown_domains_fall_back(fetcher: HttpxWebFetcher) -> None:

@@ -1,8 +1,9 @@
 import pytest
 
-from llm_engineering.application.crawlers.errors import CrawlError
 from llm_engineering.application.crawlers.linkedin import LinkedInCrawler, activity_page, extract_linkedin_posts
+from llm_engineering.domain.crawling import CrawlerOptions
 from llm_engineering.domain.documents import UserDocument
+from llm_engineering.domain.exceptions import CrawlError
 from llm_engineering.infrastructure.web.browser import ChromiumBrowserLauncher
 from llm_engineering.infrastructure.web.network_guard import NetworkGuard
 from llm_engineering.infrastructure.web.rate_limit import DomainRateLimiter
@@ -56,8 +57,15 @@ def test_a_link_that_is_not_a_profile_is_refused() -> None:
 
 def test_without_credentials_the_link_fails_with_what_to_set() -> None:
     guard = NetworkGuard(allow_private_networks=False)
-    crawler = LinkedInCrawler(
-        ChromiumBrowserLauncher(guard=guard, rate_limiter=DomainRateLimiter(0), robots=None), None
+    options = CrawlerOptions()
+    browser = ChromiumBrowserLauncher(
+        guard=guard,
+        rate_limiter=DomainRateLimiter(0),
+        robots=None,
+        page_load_timeout_s=options.page_load_timeout_s,
+        scroll_wait_s=options.scroll_wait_s,
+        max_bytes=options.max_page_bytes,
     )
+    crawler = LinkedInCrawler(browser, None, login_url=options.linkedin_login_url, scrolls=options.linkedin_scrolls)
     with pytest.raises(CrawlError, match="LINKEDIN_USERNAME and LINKEDIN_PASSWORD"):
         crawler.crawl("https://www.linkedin.com/in/maya-okafor", UserDocument.from_full_name("Maya Okafor"))

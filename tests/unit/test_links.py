@@ -1,7 +1,7 @@
 import pytest
 
-from llm_engineering.application.crawlers.errors import InvalidLinkError
 from llm_engineering.application.crawlers.links import link_host, link_port, normalise_link
+from llm_engineering.domain.exceptions import InvalidLinkError
 
 
 @pytest.mark.parametrize(

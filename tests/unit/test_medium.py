@@ -1,7 +1,7 @@
 import pytest
 
-from llm_engineering.application.crawlers.errors import CrawlError
 from llm_engineering.application.crawlers.medium import extract_medium_story
+from llm_engineering.domain.exceptions import CrawlError
 from tests.fixture_site import MEDIUM_CODE, MEDIUM_STORY
 
 CHROME = [

@@ -1,6 +1,6 @@
 import pytest
 
-from llm_engineering.application.crawlers.errors import CrawlError, LinkRefusedError
+from llm_engineering.domain.exceptions import CrawlError, LinkRefusedError
 from llm_engineering.infrastructure.web.network_guard import NetworkGuard
 
 INTERNAL = [

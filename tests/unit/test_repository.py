@@ -2,8 +2,11 @@ from pathlib import Path
 
 import pytest
 
-from llm_engineering.application.crawlers.errors import CrawlError
 from llm_engineering.application.crawlers.repository import read_repository_files, repository_name
+from llm_engineering.domain.crawling import CrawlerOptions
+from llm_engineering.domain.exceptions import CrawlError
+
+OPTIONS = CrawlerOptions()
 
 SOURCE = "def pit_join(events, features):\r\n    return events  # CRLF and trailing spaces kept   \r\n"
 
@@ -25,7 +28,9 @@ def test_hand_written_text_files_are_kept_exactly(tmp_path: Path) -> None:
             ".github/workflows/ci.yml": b"on: push\n",
         },
     )
-    files = read_repository_files(tmp_path)
+    files = read_repository_files(
+        tmp_path, max_file_bytes=OPTIONS.max_file_bytes, max_total_bytes=OPTIONS.max_repository_bytes
+    )
     assert list(files) == [".github/workflows/ci.yml", "README.md", "docs/notes.txt", "tiny_feature_store/pit.py"]
     assert files["tiny_feature_store/pit.py"] == SOURCE
     assert files["docs/notes.txt"] == "\n\n  indented first line\n"
@@ -53,13 +58,15 @@ def test_binaries_locks_vendored_generated_and_large_files_are_skipped(tmp_path:
         },
     )
     (tmp_path / "link.py").symlink_to(tmp_path / "app.py")
-    assert read_repository_files(tmp_path, max_file_bytes=1024) == {"app.py": "print('kept')\n"}
+    assert read_repository_files(tmp_path, max_file_bytes=1024, max_total_bytes=OPTIONS.max_repository_bytes) == {
+        "app.py": "print('kept')\n"
+    }
 
 
 def test_a_repository_over_the_total_cap_is_a_crawl_error(tmp_path: Path) -> None:
     _write(tmp_path, {f"module_{index}.py": b"x = 1\n" * 100 for index in range(5)})
     with pytest.raises(CrawlError, match="raise max_repository_bytes"):
-        read_repository_files(tmp_path, max_total_bytes=2000)
+        read_repository_files(tmp_path, max_file_bytes=OPTIONS.max_file_bytes, max_total_bytes=2000)
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ from typing import Any
 
 import trafilatura
 
-from llm_engineering.application.crawlers.errors import CrawlError
-from llm_engineering.application.crawlers.ports import WebFetcher
+from llm_engineering.domain.crawling import WebFetcher
 from llm_engineering.domain.documents import ArticleDocument, UserDocument
+from llm_engineering.domain.exceptions import CrawlError
 
 # Fewer words than this is a login wall, an error page or a landing page, not an article.
 MIN_ARTICLE_WORDS = 20

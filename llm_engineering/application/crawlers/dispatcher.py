@@ -1,18 +1,11 @@
 """Chooses the crawler for a link by its domain (and optionally port and path prefix)."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 from urllib.parse import urlsplit
 
 from llm_engineering.application.crawlers.links import link_host, link_port
+from llm_engineering.domain.crawling import Crawler
 from llm_engineering.domain.documents import Document, UserDocument
-
-
-class Crawler(Protocol):
-    """Turns one normalised link into the author's documents; raises CrawlError with the reason on failure."""
-
-    def crawl(self, link: str, author: UserDocument) -> Sequence[Document]: ...
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,12 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from bs4 import BeautifulSoup
 from bs4.element import Tag
 
-from llm_engineering.application.crawlers.errors import CrawlError
 from llm_engineering.application.crawlers.html_markdown import inline_text
 from llm_engineering.application.crawlers.links import normalise_link
-from llm_engineering.application.crawlers.ports import BrowserLauncher, Credentials, LoginForm
+from llm_engineering.domain.crawling import BrowserLauncher, Credentials, LoginForm
 from llm_engineering.domain.documents import PostDocument, UserDocument
+from llm_engineering.domain.exceptions import CrawlError
 
-LINKEDIN_LOGIN_URL = "https://www.linkedin.com/login"
 _ACTIVITY_URN = re.compile(r"^urn:li:activity:\d+$")
 _PROFILE_PATH = re.compile(r"^(?P<profile>.*?/in/[^/]+)(?:/.*)?$")
 POST_TEXT = ".update-components-text, .feed-shared-update-v2__description, .feed-shared-text"
@@ -88,8 +87,8 @@ class LinkedInCrawler:
         browser: BrowserLauncher,
         credentials: Credentials | None,
         *,
-        login_url: str = LINKEDIN_LOGIN_URL,
-        scrolls: int = 5,
+        login_url: str,
+        scrolls: int,
     ) -> None:
         self._browser = browser
         self._credentials = credentials

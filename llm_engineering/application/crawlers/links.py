@@ -4,7 +4,7 @@ import ipaddress
 import re
 from urllib.parse import urlsplit, urlunsplit
 
-from llm_engineering.application.crawlers.errors import InvalidLinkError
+from llm_engineering.domain.exceptions import InvalidLinkError
 
 MAX_LINK_LENGTH = 2048
 DEFAULT_PORTS = {"http": 80, "https": 443}

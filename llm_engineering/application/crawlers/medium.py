@@ -1,14 +1,21 @@
-"""Medium stories, rendered by a headless browser: title, subtitle and the story body as markdown."""
+"""Medium stories, rendered by a headless browser: title, subtitle and the story body as markdown.
 
+Where no browser can start, a story is fetched over plain HTTP instead (Medium serves most of a story's
+text in its first HTML), so a laptop without Chromium still crawls Medium links.
+"""
+
+import threading
 from contextlib import closing
 
 from bs4 import BeautifulSoup
 from bs4.element import Tag
+from loguru import logger
 
-from llm_engineering.application.crawlers.errors import CrawlError
+from llm_engineering.application.crawlers.article import extract_article
 from llm_engineering.application.crawlers.html_markdown import inline_text, markdown_blocks
-from llm_engineering.application.crawlers.ports import BrowserLauncher
+from llm_engineering.domain.crawling import BrowserLauncher, WebFetcher
 from llm_engineering.domain.documents import ArticleDocument, UserDocument
+from llm_engineering.domain.exceptions import BrowserUnavailableError, CrawlError
 
 # Story chrome that sits inside <article>: the byline, clap and share bars, audio player, buttons.
 NOISE = ", ".join(
@@ -63,11 +70,18 @@ def extract_medium_story(html: str) -> dict[str, str]:
 
 
 class MediumCrawler:
-    """Renders a Medium story in a headless browser (Medium builds pages with scripts) and extracts it."""
+    """Renders a Medium story in a headless browser (Medium builds pages with scripts) and extracts it.
 
-    def __init__(self, browser: BrowserLauncher, *, platform: str = "medium") -> None:
+    With `fallback` set, a browser that cannot start makes the crawler fetch the story over plain HTTP.
+    """
+
+    def __init__(
+        self, browser: BrowserLauncher, *, fallback: WebFetcher | None = None, platform: str = "medium"
+    ) -> None:
         self._browser = browser
+        self._fallback = fallback
         self._platform = platform
+        self._warned = threading.Event()
 
     @property
     def platform(self) -> str:
@@ -76,7 +90,21 @@ class MediumCrawler:
 
     def crawl(self, link: str, author: UserDocument) -> list[ArticleDocument]:
         """One article document for the story at link."""
-        with closing(self._browser.launch()) as session:
-            page = session.render(link, wait_for="article")
-        content = extract_medium_story(page.html)
+        try:
+            with closing(self._browser.launch()) as session:
+                page = session.render(link, wait_for="article")
+            content = extract_medium_story(page.html)
+        except BrowserUnavailableError as error:
+            if self._fallback is None:
+                raise
+            if not self._warned.is_set():
+                self._warned.set()
+                logger.warning(
+                    "{} Medium links are fetched over plain HTTP instead, which can miss parts of a story.", error
+                )
+            fetched = self._fallback.fetch(link)
+            try:
+                content = extract_medium_story(fetched.text)
+            except CrawlError:
+                content = extract_article(fetched.text, fetched.final_url)
         return [ArticleDocument.create(author=author, platform=self._platform, link=link, content=content)]

@@ -7,12 +7,10 @@ from urllib.parse import urlsplit
 
 from loguru import logger
 
-from llm_engineering.application.crawlers.errors import CrawlError
-from llm_engineering.application.crawlers.ports import RepositoryCloner
+from llm_engineering.domain.crawling import RepositoryCloner
 from llm_engineering.domain.documents import RepositoryDocument, UserDocument
+from llm_engineering.domain.exceptions import CrawlError
 
-DEFAULT_MAX_FILE_BYTES = 256 * 1024
-DEFAULT_MAX_REPOSITORY_BYTES = 20 * 1024 * 1024
 SKIPPED_DIRECTORIES = frozenset(
     {
         ".git",
@@ -93,9 +91,7 @@ def repository_name(link: str) -> str:
     return segments[-1].removesuffix(".git")
 
 
-def read_repository_files(
-    root: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, max_total_bytes: int = DEFAULT_MAX_REPOSITORY_BYTES
-) -> dict[str, str]:
+def read_repository_files(root: Path, *, max_file_bytes: int, max_total_bytes: int) -> dict[str, str]:
     """{posix path: exact text} of the hand-written text files under root, sorted by path."""
     files: dict[str, str] = {}
     total = 0
@@ -154,9 +150,9 @@ class RepositoryCrawler:
         self,
         cloner: RepositoryCloner,
         *,
-        platform: str = "github",
-        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-        max_repository_bytes: int = DEFAULT_MAX_REPOSITORY_BYTES,
+        platform: str,
+        max_file_bytes: int,
+        max_repository_bytes: int,
     ) -> None:
         self._cloner = cloner
         self._platform = platform

@@ -36,9 +36,9 @@ class ChunkingConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    articles: CategoryChunking
-    posts: CategoryChunking
-    repositories: CategoryChunking
+    articles: CategoryChunking = CategoryChunking(chunk_tokens=256, overlap_tokens=40)
+    posts: CategoryChunking = CategoryChunking(chunk_tokens=256, overlap_tokens=25)
+    repositories: CategoryChunking = CategoryChunking(chunk_tokens=256, overlap_tokens=20)
 
     def for_category(self, category: DataCategory) -> CategoryChunking:
         chunking: CategoryChunking = getattr(self, category.value)

@@ -15,9 +15,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from llm_engineering.application.crawlers.errors import CrawlError
-from llm_engineering.application.crawlers.ports import Credentials, LoginForm, RenderedPage
-from llm_engineering.infrastructure.web.http_fetcher import DEFAULT_MAX_PAGE_BYTES, USER_AGENT
+from llm_engineering.domain.crawling import Credentials, LoginForm, RenderedPage
+from llm_engineering.domain.exceptions import BrowserUnavailableError, CrawlError
+from llm_engineering.infrastructure.web.http_fetcher import USER_AGENT
 from llm_engineering.infrastructure.web.network_guard import NetworkGuard
 from llm_engineering.infrastructure.web.rate_limit import DomainRateLimiter
 from llm_engineering.infrastructure.web.robots import RobotsPolicy
@@ -33,8 +33,8 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
 )
-SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
-SYSTEM_CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+INSTALL_HINT = "install Debian's chromium and chromium-driver (`make system-deps`, as root)"
 
 
 def _reason(error: WebDriverException) -> str:
@@ -160,9 +160,9 @@ class ChromiumBrowserLauncher:
         guard: NetworkGuard,
         rate_limiter: DomainRateLimiter,
         robots: RobotsPolicy | None,
-        page_load_timeout_s: float = 30.0,
-        scroll_wait_s: float = 2.0,
-        max_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+        page_load_timeout_s: float,
+        scroll_wait_s: float,
+        max_bytes: int,
         user_agent_token: str = USER_AGENT,
         chromium_path: Path | None = None,
         chromedriver_path: Path | None = None,
@@ -174,25 +174,33 @@ class ChromiumBrowserLauncher:
         self._scroll_wait_s = scroll_wait_s
         self._max_bytes = max_bytes
         self._user_agent_token = user_agent_token
-        self._chromium = chromium_path or (SYSTEM_CHROMIUM if SYSTEM_CHROMIUM.exists() else None)
-        self._chromedriver = chromedriver_path or (SYSTEM_CHROMEDRIVER if SYSTEM_CHROMEDRIVER.exists() else None)
+        self._chromium = chromium_path or _on_path(*CHROMIUM_NAMES)
+        self._chromedriver = chromedriver_path or _on_path("chromedriver")
 
     def launch(self) -> ChromiumBrowserSession:
-        """Start Chromium with a new profile directory; raises CrawlError when it cannot start."""
+        """Start Chromium with a new profile directory; raises BrowserUnavailableError when it cannot start."""
+        # Never let Selenium fetch a browser or driver from the internet: use the system's, or say what is missing.
+        if self._chromium is None or self._chromedriver is None:
+            missing = [
+                name
+                for name, path in (("chromium", self._chromium), ("chromedriver", self._chromedriver))
+                if path is None
+            ]
+            raise BrowserUnavailableError(
+                f"headless Chromium cannot start: no {' or '.join(missing)} on PATH; {INSTALL_HINT}."
+            )
         profile_dir = Path(tempfile.mkdtemp(prefix="llm-twin-chromium-"))
         options = Options()
         for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile_dir}"):
             options.add_argument(flag)
-        if self._chromium is not None:
-            options.binary_location = str(self._chromium)
-        service = Service(executable_path=str(self._chromedriver)) if self._chromedriver is not None else Service()
+        options.binary_location = str(self._chromium)
+        service = Service(executable_path=str(self._chromedriver))
         try:
             driver = webdriver.Chrome(service=service, options=options)
         except WebDriverException as error:
             shutil.rmtree(profile_dir, ignore_errors=True)
-            raise CrawlError(
-                f"headless Chromium did not start ({_reason(error)}); install chromium and chromedriver "
-                "(`make system-deps`)"
+            raise BrowserUnavailableError(
+                f"headless Chromium did not start ({_reason(error)}); {INSTALL_HINT}."
             ) from error
         try:
             driver.set_page_load_timeout(self._page_load_timeout_s)
@@ -215,3 +223,11 @@ class ChromiumBrowserLauncher:
             scroll_wait_s=self._scroll_wait_s,
             max_bytes=self._max_bytes,
         )
+
+
+def _on_path(*names: str) -> Path | None:
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return None

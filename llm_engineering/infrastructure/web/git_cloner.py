@@ -8,11 +8,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from llm_engineering.application.crawlers.errors import CrawlError, LinkRefusedError
 from llm_engineering.application.crawlers.links import link_port
+from llm_engineering.domain.exceptions import CrawlError, LinkRefusedError
 from llm_engineering.infrastructure.web.network_guard import NetworkGuard
-
-DEFAULT_GIT_TIMEOUT_S = 180.0
 
 
 class GitRepositoryCloner:
@@ -26,7 +24,7 @@ class GitRepositoryCloner:
         self,
         *,
         guard: NetworkGuard,
-        timeout_s: float = DEFAULT_GIT_TIMEOUT_S,
+        timeout_s: float,
         mirrors: Mapping[str, str] | None = None,
         git: str = "git",
     ) -> None:

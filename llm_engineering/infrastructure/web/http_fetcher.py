@@ -9,15 +9,14 @@ from urllib.parse import urljoin
 import httpx
 from loguru import logger
 
-from llm_engineering.application.crawlers.errors import CrawlError
-from llm_engineering.application.crawlers.ports import FetchedPage
+from llm_engineering.domain.crawling import FetchedPage
+from llm_engineering.domain.exceptions import CrawlError
 from llm_engineering.infrastructure.web.network_guard import NetworkGuard
 from llm_engineering.infrastructure.web.rate_limit import DomainRateLimiter
 from llm_engineering.infrastructure.web.robots import RobotsPolicy
 
 USER_AGENT = "LLMTwinCrawler/0.1 (+https://github.com/llm-twin/llm-twin)"
 HTML_CONTENT_TYPES = ("text/html", "application/xhtml+xml")
-DEFAULT_MAX_PAGE_BYTES = 5 * 1024 * 1024
 ROBOTS_MAX_BYTES = 512 * 1024
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
@@ -53,14 +52,14 @@ class HttpxWebFetcher:
         guard: NetworkGuard,
         rate_limiter: DomainRateLimiter,
         user_agent: str = USER_AGENT,
-        timeout_s: float = 15.0,
+        timeout_s: float,
+        max_retries: int,
+        backoff_s: float,
+        max_bytes: int,
+        respect_robots: bool,
         total_timeout_s: float = 60.0,
-        max_retries: int = 3,
-        backoff_s: float = 0.5,
         max_backoff_s: float = 30.0,
-        max_bytes: int = DEFAULT_MAX_PAGE_BYTES,
         max_redirects: int = 5,
-        respect_robots: bool = True,
         content_types: tuple[str, ...] = HTML_CONTENT_TYPES,
     ) -> None:
         self._guard = guard

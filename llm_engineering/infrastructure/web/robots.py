@@ -7,7 +7,7 @@ from urllib.robotparser import RobotFileParser
 
 from loguru import logger
 
-from llm_engineering.application.crawlers.errors import CrawlError, LinkRefusedError
+from llm_engineering.domain.exceptions import CrawlError, LinkRefusedError
 
 # GET a robots.txt URL: (HTTP status, body). Raises CrawlError when the server cannot be reached.
 RobotsSource = Callable[[str], tuple[int, str]]
