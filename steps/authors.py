@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from zenml import log_metadata, step
+from zenml import step
 
 from llm_engineering.domain.exceptions import InvalidDocumentError
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
+from steps.metadata import record_metadata
 
 
 @step
@@ -23,5 +24,5 @@ def resolve_authors(author_full_names: list[str]) -> Annotated[list[str], "autho
                 f"No author named {', '.join(missing)} in the warehouse. Run the ETL (or the import) for them first."
             )
         users = [user for user in found.values() if user is not None]
-    log_metadata(metadata={"authors": [user.full_name for user in users]})
+    record_metadata({"authors": [user.full_name for user in users]})
     return [str(user.id) for user in users]

@@ -12,9 +12,9 @@ from loguru import logger
 from tqdm import tqdm
 
 from llm_engineering.application.crawlers.dispatcher import CrawlerDispatcher
-from llm_engineering.application.crawlers.links import link_host, normalise_link
 from llm_engineering.domain.documents import Document, UserDocument
 from llm_engineering.domain.exceptions import CrawlError, CrawlFailuresExceededError, InvalidLinkError
+from llm_engineering.domain.links import link_host, normalise_link
 from llm_engineering.domain.ports import DocumentRepository, WriteOutcome
 
 DEFAULT_MAX_FAILURE_FRACTION = 0.5

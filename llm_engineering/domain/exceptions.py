@@ -35,6 +35,10 @@ class LLMError(LLMTwinError):
     """An LLM backend failed (after its retries) or answered with something unusable."""
 
 
+class MalformedAnswerError(LLMError, ValueError):
+    """An answer held no JSON, or JSON that does not match the schema; the message says what is wrong."""
+
+
 class CrawlError(LLMTwinError):
     """One link could not be crawled; the message is the reason recorded for that link."""
 

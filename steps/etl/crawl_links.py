@@ -2,13 +2,14 @@
 
 from typing import Annotated, Any
 
-from zenml import log_metadata, step
+from zenml import step
 
 from llm_engineering.application.etl import crawl_links
 from llm_engineering.application.run_configs import EtlConfig
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.web.factory import build_crawler_dispatcher
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
+from steps.metadata import record_metadata
 
 
 @step
@@ -25,6 +26,6 @@ def crawl_links_step(config: EtlConfig) -> Annotated[dict[str, Any], "crawl_repo
         max_per_domain=config.max_per_domain,
     )
     summary = report.summary()
-    log_metadata(metadata=summary)
+    record_metadata(summary)
     report.check_failures()
     return summary

@@ -5,11 +5,12 @@ from pathlib import Path
 from typing import Annotated
 
 from loguru import logger
-from zenml import log_metadata, step
+from zenml import step
 from zenml.client import Client
 
 from llm_engineering.application.dataset.builder import dataset_rows
 from llm_engineering.domain.datasets import InstructDataset, PreferenceDataset
+from steps.metadata import record_metadata
 
 
 @step
@@ -35,5 +36,5 @@ def export_datasets_to_json(artifact_names: list[str], output_dir: str) -> Annot
         raise KeyError(f"No artifact named {', '.join(missing)} yet: run the dataset pipelines first.")
     for name in missing:
         logger.warning("No artifact named {} yet; skipped it.", name)
-    log_metadata(metadata={"files": written})
+    record_metadata({"files": written})
     return written

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from loguru import logger
-from zenml import log_metadata, step
+from zenml import step
 
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
 from llm_engineering.application.run_configs import FeatureConfig
@@ -12,6 +12,7 @@ from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
 from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
+from steps.metadata import record_metadata
 
 
 @step
@@ -39,5 +40,5 @@ def update_feature_store(
         "{documents_deleted} removed, {chunks_written} chunks written.",
         **report,
     )
-    log_metadata(metadata=report)
+    record_metadata(report)
     return report

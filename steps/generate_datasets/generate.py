@@ -4,7 +4,7 @@ from typing import Annotated, TypeVar
 from uuid import UUID
 
 from loguru import logger
-from zenml import log_metadata, step
+from zenml import step
 
 from llm_engineering.application.dataset.builder import DatasetConfig, build_dataset
 from llm_engineering.domain.datasets import InstructDataset, PreferenceDataset
@@ -12,6 +12,7 @@ from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
 from llm_engineering.infrastructure.hf_datasets import push_to_hub
 from llm_engineering.infrastructure.llm.factory import build_llm_client
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
+from steps.metadata import record_metadata
 
 DatasetT = TypeVar("DatasetT", InstructDataset, PreferenceDataset)
 
@@ -28,8 +29,7 @@ def _build(author_ids: list[str], dataset: DatasetConfig, kind: type[DatasetT]) 
         )
     finally:
         store.close()
-    log_metadata(metadata=metadata)  # on the step, for the run view
-    log_metadata(metadata=metadata, infer_artifact=True)  # on the dataset artifact, where people look it up
+    record_metadata(metadata, on_output=True)  # on the dataset artifact too, where people look it up
     if not isinstance(built, kind):
         raise TypeError(f"build_dataset returned a {type(built).__name__} for a {expected} config")
     return built
@@ -60,5 +60,5 @@ def push_datasets(dataset: InstructDataset | PreferenceDataset, push_to_huggingf
         )
         return
     url = push_to_hub(dataset, repo_id, settings_for_step())
-    log_metadata(metadata={"huggingface_url": url})
+    record_metadata({"huggingface_url": url})
     logger.info("Pushed the dataset to {}.", url)

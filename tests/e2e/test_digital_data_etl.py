@@ -1,15 +1,18 @@
 """The data ETL pipeline run through ZenML against the fixture site, checked through tools.status --json."""
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.infrastructure.web.sample_site import SampleSite
 from llm_engineering.settings import Settings
-from tests.conftest import REPO_ROOT, latest_artifact, run_tool
+from tests.conftest import REPO_ROOT, SAMPLE_DIR, latest_artifact, run_tool
 from tests.fixture_site import (
     BLOG_PATH,
     LINKEDIN_LOGIN_PATH,
@@ -91,3 +94,57 @@ def test_etl_step_fails_when_its_only_link_fails(
     assert run_pipeline(["digital-data-etl", "--config", str(config)]) == 1
     assert "/no/such/page" in caplog.text
     assert warehouse.count_users() == 1
+
+
+def test_a_book_style_config_with_only_a_name_and_links_runs(
+    warehouse: MongoDataWarehouse,
+    pipeline_env: Settings,
+    fixture_site: FixtureSite,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CRAWLER_ALLOW_PRIVATE_NETWORKS", "true")
+    config = tmp_path / "book.yaml"
+    links = [fixture_site.url(BLOG_PATH), fixture_site.url(SUBSTACK_PATH)]
+    config.write_text(yaml.safe_dump({"parameters": {"user_full_name": "Maya Okafor", "links": links}}))
+    assert run_pipeline(["digital-data-etl", "--config", str(config)]) == 0
+    assert latest_artifact("crawl_report")["outcomes"]["created"] == 2
+
+
+@pytest.mark.slow
+def test_the_sample_author_is_crawled_on_a_machine_without_a_browser(
+    warehouse: MongoDataWarehouse,
+    pipeline_env: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # A PATH with git but no chromium or chromedriver: what a fresh laptop has.
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    git = shutil.which("git")
+    assert git is not None
+    (bare / "git").symlink_to(git)
+    monkeypatch.setenv("PATH", str(bare))
+    monkeypatch.setenv("CRAWLER_ALLOW_PRIVATE_NETWORKS", "true")
+    monkeypatch.setenv("LINKEDIN_USERNAME", "sample-reader")
+    monkeypatch.setenv("LINKEDIN_PASSWORD", "sample-site")
+    with SampleSite(SAMPLE_DIR) as site:
+        site.write_git_mirror(pipeline_env.data_dir / "sample-site" / "git")
+        etl: dict[str, Any] = yaml.safe_load((REPO_ROOT / "configs" / "digital_data_etl_theo_brandt.yaml").read_text())
+        links = site.links_for("Theo Brandt")
+        etl["parameters"].update(links=links, routes=site.routes)
+        etl["parameters"]["crawler"]["linkedin_login_url"] = site.linkedin_login_url
+        config = tmp_path / "etl.yaml"
+        config.write_text(yaml.safe_dump(etl))
+        assert run_pipeline(["digital-data-etl", "--config", str(config)]) == 0
+
+    report = latest_artifact("crawl_report")
+    [(linkedin_link, reason)] = report["failed"].items()
+    assert "linkedin" in linkedin_link and "chromium" in reason
+    assert report["outcomes"]["created"] == len(links) - 1
+    theo = warehouse.find_user("Theo Brandt")
+    assert theo is not None
+    mediums = warehouse.find_documents(DataCategory.ARTICLES, author_id=theo.id, platform="medium")
+    assert mediums and all(len(document.content["content"].split()) > 100 for document in mediums)
+    assert capfd.readouterr().err.count("fetched over plain HTTP instead") == 1

@@ -1,7 +1,7 @@
 import pytest
 
-from llm_engineering.application.crawlers.links import link_host, link_port, normalise_link
 from llm_engineering.domain.exceptions import InvalidLinkError
+from llm_engineering.domain.links import link_host, link_port, normalise_link
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from llm_engineering.application.crawlers.links import link_host, link_port
 from llm_engineering.domain.crawling import Crawler
 from llm_engineering.domain.documents import Document, UserDocument
+from llm_engineering.domain.links import link_host, link_port
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from bs4 import BeautifulSoup
 from bs4.element import Tag
 
 from llm_engineering.application.crawlers.html_markdown import inline_text
-from llm_engineering.application.crawlers.links import normalise_link
 from llm_engineering.domain.crawling import BrowserLauncher, Credentials, LoginForm
 from llm_engineering.domain.documents import PostDocument, UserDocument
 from llm_engineering.domain.exceptions import CrawlError
+from llm_engineering.domain.links import normalise_link
 
 _ACTIVITY_URN = re.compile(r"^urn:li:activity:\d+$")
 _PROFILE_PATH = re.compile(r"^(?P<profile>.*?/in/[^/]+)(?:/.*)?$")

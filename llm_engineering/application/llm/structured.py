@@ -9,15 +9,12 @@ from typing import Any, Generic, TypeVar
 from loguru import logger
 from pydantic import BaseModel, ValidationError
 
+from llm_engineering.domain.exceptions import MalformedAnswerError
 from llm_engineering.domain.ports import ChatMessage, GenerationParams, LLMClient
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _FENCE = re.compile(r"```[A-Za-z0-9_-]*[ \t]*\n?(.*?)```", re.DOTALL)
-
-
-class MalformedAnswerError(ValueError):
-    """An answer held no JSON, or JSON that does not match the schema; the message says what is wrong."""
 
 
 @dataclass(frozen=True)

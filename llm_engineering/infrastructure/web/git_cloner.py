@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from llm_engineering.application.crawlers.links import link_port
 from llm_engineering.domain.exceptions import CrawlError, LinkRefusedError
+from llm_engineering.domain.links import link_port
 from llm_engineering.infrastructure.web.network_guard import NetworkGuard
 
 

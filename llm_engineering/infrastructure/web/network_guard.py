@@ -4,8 +4,8 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from llm_engineering.application.crawlers.links import DEFAULT_PORTS
 from llm_engineering.domain.exceptions import CrawlError, LinkRefusedError
+from llm_engineering.domain.links import DEFAULT_PORTS
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
