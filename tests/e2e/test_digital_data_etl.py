@@ -10,8 +10,8 @@ import yaml
 
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.web.sample_site import SampleSite
 from llm_engineering.settings import Settings
+from sample_site import SampleSite
 from tests.conftest import REPO_ROOT, SAMPLE_DIR, latest_artifact, run_tool
 from tests.fixture_site import (
     BLOG_PATH,

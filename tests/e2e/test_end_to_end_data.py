@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.web.sample_site import SampleSite
 from llm_engineering.settings import Settings
+from sample_site import SampleSite
 from tests.conftest import REPO_ROOT, SAMPLE_DIR, run_tool
 from tools.run import main as run_pipeline
 

@@ -24,7 +24,7 @@ from llm_engineering.domain.documents import UserDocument
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.web.factory import build_crawler_dispatcher
-from llm_engineering.infrastructure.web.sample_site import SampleSite
+from sample_site import SampleSite
 from tests.conftest import REPO_ROOT, SAMPLE_DIR, make_settings
 
 # Theo Brandt has every kind of document: Medium, Substack and blog articles, LinkedIn posts, a repository.

@@ -4,12 +4,11 @@ import pytest
 from pydantic import BaseModel, Field
 
 from llm_engineering.application.llm.structured import (
-    MalformedAnswerError,
     extract_json,
     generate_structured,
     parse_answer,
 )
-from llm_engineering.domain.exceptions import LLMError
+from llm_engineering.domain.exceptions import LLMError, MalformedAnswerError
 from llm_engineering.domain.ports import ChatMessage, GenerationParams
 
 PARAMS = GenerationParams(max_new_tokens=64)
