@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml requirements/no-deps.txt
 	$(BIN)/pip install --quiet --no-deps -r requirements/no-deps.txt
 	touch $(STAMP)
 
-# Debian packages the crawlers and their tests need (headless Chromium and git); needs root.
+# Debian packages the crawlers and their tests need (headless Chromium and git); needs root and apt-get.
 system-deps:
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v git >/dev/null; then \
 		echo "system packages present"; \
@@ -27,7 +27,10 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver git; \
 	fi
 
+# The main job installs the browser too when it can; without one it still runs to the end (Medium is fetched
+# over plain HTTP, LinkedIn links fail with the reason).
 run: setup
+	@$(MAKE) --no-print-directory system-deps || echo "warning: could not install chromium and chromium-driver (needs root and apt-get): Medium links are fetched over plain HTTP and LinkedIn links fail."
 	$(BIN)/poe quickstart
 
 test: setup system-deps
