@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import yaml
 
 # Before anything imports ZenML, Opik or the Hub: keep every test offline and out of the user's home.
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="llm-twin-tests-"))
@@ -121,6 +122,8 @@ def git_mirror(tmp_path: Path) -> Path:
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerFast
+
+    from sample_site import SampleSite
 
 PACKAGED_LLM_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
@@ -254,3 +257,11 @@ def latest_artifact(name: str) -> Any:
     from zenml.client import Client
 
     return Client().get_artifact_version(name).load()
+
+
+def sample_site_etl_config(site: "SampleSite", config_name: str, author: str) -> dict[str, Any]:
+    """A shipped sample-author ETL config pointed at a running sample site (its port, links and sign-in page)."""
+    config: dict[str, Any] = yaml.safe_load((REPO_ROOT / "configs" / config_name).read_text())
+    config["parameters"].update(links=site.links_for(author), routes=site.routes)
+    config["parameters"]["crawler"]["linkedin_login_url"] = site.linkedin_login_url
+    return config

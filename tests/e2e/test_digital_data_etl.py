@@ -12,7 +12,7 @@ from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.settings import Settings
 from sample_site import SampleSite
-from tests.conftest import REPO_ROOT, SAMPLE_DIR, latest_artifact, run_tool
+from tests.conftest import REPO_ROOT, SAMPLE_DIR, latest_artifact, run_tool, sample_site_etl_config
 from tests.fixture_site import (
     BLOG_PATH,
     LINKEDIN_LOGIN_PATH,
@@ -131,10 +131,8 @@ def test_the_sample_author_is_crawled_on_a_machine_without_a_browser(
     monkeypatch.setenv("LINKEDIN_PASSWORD", "sample-site")
     with SampleSite(SAMPLE_DIR) as site:
         site.write_git_mirror(pipeline_env.data_dir / "sample-site" / "git")
-        etl: dict[str, Any] = yaml.safe_load((REPO_ROOT / "configs" / "digital_data_etl_theo_brandt.yaml").read_text())
-        links = site.links_for("Theo Brandt")
-        etl["parameters"].update(links=links, routes=site.routes)
-        etl["parameters"]["crawler"]["linkedin_login_url"] = site.linkedin_login_url
+        etl = sample_site_etl_config(site, "digital_data_etl_theo_brandt.yaml", "Theo Brandt")
+        links = etl["parameters"]["links"]
         config = tmp_path / "etl.yaml"
         config.write_text(yaml.safe_dump(etl))
         assert run_pipeline(["digital-data-etl", "--config", str(config)]) == 0

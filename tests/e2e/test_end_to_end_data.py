@@ -10,7 +10,7 @@ import yaml
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.settings import Settings
 from sample_site import SampleSite
-from tests.conftest import REPO_ROOT, SAMPLE_DIR, run_tool
+from tests.conftest import REPO_ROOT, SAMPLE_DIR, run_tool, sample_site_etl_config
 from tools.run import main as run_pipeline
 
 
@@ -33,9 +33,7 @@ def test_end_to_end_data_pipeline_on_the_sample_site(
     with SampleSite(SAMPLE_DIR) as site:
         # Where the shipped config's git_mirrors ("file://{data_dir}/sample-site/git/") points.
         site.write_git_mirror(pipeline_env.data_dir / "sample-site" / "git")
-        etl = config("digital_data_etl_theo_brandt.yaml")
-        etl["parameters"].update(links=site.links_for("Theo Brandt"), routes=site.routes)
-        etl["parameters"]["crawler"]["linkedin_login_url"] = site.linkedin_login_url
+        etl = sample_site_etl_config(site, "digital_data_etl_theo_brandt.yaml", "Theo Brandt")
         paths = {}
         for name, data in {
             "etl.yaml": etl,
