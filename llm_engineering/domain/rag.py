@@ -1,0 +1,57 @@
+"""Retrieval-augmented answers in the domain's terms: what a question retrieved, and the port the REST
+service and the CLI use to ask the twin. The RAG use case implements it; nothing here does I/O."""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from llm_engineering.domain.ports import ChatMessage, GenerationParams
+from llm_engineering.domain.types import DataCategory
+
+
+@dataclass(frozen=True)
+class ContextChunk:
+    """One retrieved chunk of the author's writing, with the scores that ranked it."""
+
+    chunk_id: str
+    document_id: str
+    category: DataCategory
+    author_full_name: str
+    link: str
+    content: str
+    # "dense", "lexical", "fused" and, when a cross-encoder ran, "rerank"; higher is better.
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What one question retrieved: the author it is about (self-query), the queries searched, the chunks kept."""
+
+    query: str
+    author_full_name: str | None
+    queries: list[str]
+    chunks: list[ContextChunk]
+    notes: list[str] = field(default_factory=list)  # e.g. "no reranker configured: ranked by fused score"
+
+
+class TwinAnswerer(Protocol):
+    """The twin behind the REST service and `tools.rag`: retrieve context, then stream an answer grounded in it."""
+
+    @property
+    def model_name(self) -> str:
+        """What answers, as people should see it: "TwinLlama:3 (production)" or the base model's id."""
+        ...
+
+    def retrieve(self, query: str, *, k: int | None = None, author_full_name: str | None = None) -> Retrieval:
+        """Ranked context for the query; raises ValueError for an empty or over-long query."""
+        ...
+
+    def stream_answer(
+        self, retrieval: Retrieval, history: Sequence[ChatMessage], params: GenerationParams
+    ) -> Iterator[str]:
+        """The answer's text pieces as they are generated; closing the iterator stops the generation."""
+        ...
+
+    def readiness(self) -> dict[str, bool]:
+        """Whether each dependency answers right now: "warehouse", "vector_store", "model"."""
+        ...
