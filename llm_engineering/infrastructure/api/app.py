@@ -7,6 +7,7 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI
 from loguru import logger
 
+from llm_engineering.domain.exceptions import LLMTwinError
 from llm_engineering.domain.rag import TwinAnswerer
 from llm_engineering.domain.tracing import Tracer
 from llm_engineering.infrastructure.api.auth import require_api_key
@@ -27,7 +28,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        answerer = await anyio.to_thread.run_sync(answerer_factory)
+        try:
+            answerer = await anyio.to_thread.run_sync(answerer_factory)
+        except LLMTwinError as error:
+            logger.error("the twin could not be loaded, so the service stops: {}", error)
+            raise
         app.state.answerer = answerer
         logger.info("the twin is loaded: {}", answerer.model_name)
         try:
