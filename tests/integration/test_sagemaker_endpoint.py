@@ -12,8 +12,8 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
+from llm_engineering.domain.exceptions import EndpointDeployError
 from llm_engineering.infrastructure.aws.endpoint import (
-    EndpointDeployError,
     EndpointSpec,
     call_endpoint_once,
     delete_endpoint,

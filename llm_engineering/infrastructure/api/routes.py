@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from loguru import logger
 
 from llm_engineering.domain.exceptions import (
+    AnswerTimeoutError,
     DataWarehouseUnavailableError,
     LLMError,
     LLMTwinError,
@@ -39,7 +40,7 @@ from llm_engineering.infrastructure.api.schemas import (
     RetrieveResponse,
     Source,
 )
-from llm_engineering.infrastructure.api.twin_calls import TwinCall, TwinTimeoutError
+from llm_engineering.infrastructure.api.twin_calls import TwinCall
 
 # The answer's sources ride on the stream's last chunk as an extra top-level field, which OpenAI clients
 # ignore (the Python client keeps it in `model_extra`) and the chat page reads.
@@ -56,7 +57,7 @@ def http_errors(call: TwinCall | None = None) -> Iterator[None]:
     """Turns the twin's failures into HTTP errors that name the cause but no internals; closes the trace."""
     try:
         yield
-    except TwinTimeoutError as error:
+    except AnswerTimeoutError as error:
         _finish(call, f"timeout: {error}")
         raise HTTPException(status_code=504, detail=f"The twin did not answer in time: {error}.") from None
     except ValueError as error:
@@ -266,10 +267,10 @@ async def _sse(
         yield chunk({}, "stop", **{SOURCES_FIELD: _sources(retrieval)})
         yield "data: [DONE]\n\n"
         error = None
-    except (TwinTimeoutError, LLMTwinError, ValueError) as failure:
+    except (LLMTwinError, ValueError) as failure:
         # Headers are gone: the error travels as an SSE event in OpenAI's error shape, then the stream ends.
         logger.warning("an answer stream stopped early: {}", failure)
-        error = "timeout" if isinstance(failure, TwinTimeoutError) else "generation failed"
+        error = "timeout" if isinstance(failure, AnswerTimeoutError) else "generation failed"
         message = "The twin did not answer in time." if error == "timeout" else "The answer could not be finished."
         yield f"data: {json.dumps({'error': {'message': message, 'type': error}})}\n\n"
     finally:

@@ -10,6 +10,7 @@ import anyio
 import anyio.to_thread
 from loguru import logger
 
+from llm_engineering.domain.exceptions import AnswerTimeoutError
 from llm_engineering.domain.ports import ChatMessage, GenerationParams
 from llm_engineering.domain.rag import Retrieval, TwinAnswerer
 from llm_engineering.domain.tracing import RequestTrace, Tracer, TraceSpan
@@ -20,10 +21,6 @@ T = TypeVar("T")
 _RETRIEVE_TIMING_NOTE = "timed as the whole retrieve() call: the RAG core reports no per-stage times"
 
 
-class TwinTimeoutError(Exception):
-    """The request ran past its deadline (API_REQUEST_TIMEOUT_S)."""
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -31,7 +28,7 @@ def _now() -> datetime:
 class TwinCall:
     """Runs one request's blocking calls off the event loop, each bounded by what is left of the deadline.
 
-    A call past the deadline is abandoned (its thread finishes on its own) and TwinTimeoutError is raised;
+    A call past the deadline is abandoned (its thread finishes on its own) and AnswerTimeoutError is raised;
     a generation is stopped through AnswerStream.close."""
 
     def __init__(
@@ -55,12 +52,12 @@ class TwinCall:
     async def _in_thread(self, function: Callable[[], T]) -> T:
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
-            raise TwinTimeoutError(f"the request took more than {self._timeout_s:g} s (API_REQUEST_TIMEOUT_S)")
+            raise AnswerTimeoutError(f"the request took more than {self._timeout_s:g} s (API_REQUEST_TIMEOUT_S)")
         try:
             with anyio.fail_after(remaining):
                 return await anyio.to_thread.run_sync(function, abandon_on_cancel=True)
         except TimeoutError:
-            raise TwinTimeoutError(
+            raise AnswerTimeoutError(
                 f"the request took more than {self._timeout_s:g} s (API_REQUEST_TIMEOUT_S)"
             ) from None
 
@@ -103,7 +100,7 @@ class TwinCall:
         """The next piece within the deadline (None at the end); the stream is closed on timeout."""
         try:
             piece = await self._in_thread(stream.next_piece)
-        except TwinTimeoutError:
+        except AnswerTimeoutError:
             stream.close()
             raise
         if piece is not None:

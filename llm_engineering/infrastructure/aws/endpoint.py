@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from llm_engineering.domain.exceptions import LLMTwinError
+from llm_engineering.domain.exceptions import EndpointDeployError
 from llm_engineering.domain.ports import GenerationParams
 from llm_engineering.infrastructure.llm.sagemaker import SageMakerRuntime, parse_tgi_response, tgi_payload
 from llm_engineering.settings import Settings
@@ -21,10 +21,6 @@ INVOCATIONS_METRIC = "SageMakerVariantInvocationsPerInstance"
 # TGI downloads and loads the model before it answers its health check; large models need minutes.
 STARTUP_HEALTH_CHECK_TIMEOUT_S = 900
 TEST_PROMPT = "My name is Maya Okafor. Write one sentence on how to keep GPU costs down."
-
-
-class EndpointDeployError(LLMTwinError):
-    """Deploying, testing or deleting the SageMaker endpoint failed; the message says which step and why."""
 
 
 class SageMakerApi(Protocol):
