@@ -82,8 +82,9 @@ def _serve_stand_in(port: int) -> None:
 
     from llm_engineering.infrastructure.api.app import create_app
     from llm_engineering.infrastructure.api.dependencies import ServiceConfig
+    from llm_engineering.settings import load_settings
 
-    app = create_app(ServiceConfig(max_concurrent_requests=256), StandInAnswerer)
+    app = create_app(ServiceConfig.from_settings(load_settings()), StandInAnswerer)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

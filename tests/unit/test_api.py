@@ -13,17 +13,23 @@ from loguru import logger
 from llm_engineering.domain.exceptions import DataWarehouseUnavailableError, LLMError
 from llm_engineering.infrastructure.api.app import create_app
 from llm_engineering.infrastructure.api.dependencies import ServiceConfig, get_answerer
+from llm_engineering.settings import load_settings
 from tests.twin_fakes import SCRIPTED_MODEL_NAME, RecordingTracer, ScriptedAnswerer
 
 KEY = "s3cret-test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
+USER_Q = {"role": "user", "content": "q"}
+
+
+def service_config(**settings: Any) -> ServiceConfig:
+    return ServiceConfig.from_settings(load_settings(_env_file=None, **settings))
 
 
 def make_client(
     answerer: ScriptedAnswerer | None = None, tracer: RecordingTracer | None = None, **config: Any
 ) -> TestClient:
     the_answerer = answerer or ScriptedAnswerer()
-    app = create_app(ServiceConfig(api_key=KEY, **config), lambda: the_answerer, tracer)
+    app = create_app(service_config(API_KEY=KEY, **config), lambda: the_answerer, tracer)
     return TestClient(app, headers=AUTH)
 
 
@@ -89,7 +95,7 @@ def test_health_needs_no_key_and_every_other_route_does(client: TestClient) -> N
 
 
 def test_without_a_key_the_routes_are_open() -> None:
-    app = create_app(ServiceConfig(api_key=None), ScriptedAnswerer)
+    app = create_app(service_config(), ScriptedAnswerer)
     with TestClient(app) as open_client:
         assert open_client.post("/rag", json={"query": "q"}).status_code == 200
         assert open_client.get("/docs").status_code == 200
@@ -155,7 +161,7 @@ def test_an_llm_failure_is_a_502_without_internals(client: TestClient, answerer:
 
 def test_an_unexpected_error_is_a_generic_500_with_the_request_id(answerer: ScriptedAnswerer) -> None:
     answerer.retrieve_error = RuntimeError("password=hunter2 in a stack frame")
-    app = create_app(ServiceConfig(api_key=KEY), lambda: answerer)
+    app = create_app(service_config(API_KEY=KEY), lambda: answerer)
     with TestClient(app, headers=AUTH, raise_server_exceptions=False) as test_client:
         response = test_client.post("/rag", json={"query": "q"})
     assert response.status_code == 500
@@ -165,27 +171,39 @@ def test_an_unexpected_error_is_a_generic_500_with_the_request_id(answerer: Scri
 
 def test_a_backend_timing_out_gives_504_and_stops_the_generation() -> None:
     slow = ScriptedAnswerer(piece_delay_s=0.3)
-    with make_client(slow, request_timeout_s=0.5) as test_client:
+    with make_client(slow, API_REQUEST_TIMEOUT_S=0.5) as test_client:
         started = time.monotonic()
         response = test_client.post("/rag", json={"query": "q"})
         assert response.status_code == 504
         assert "API_REQUEST_TIMEOUT_S" in error_of(response)["message"]
         assert time.monotonic() - started < 1.5
         assert slow.streams[0].closed.wait(2)
-        stream_response = test_client.post(
-            "/v1/chat/completions", json={"messages": [{"role": "user", "content": "q"}], "stream": True}
-        )
-        assert stream_response.status_code in (200, 504)
+        assert slow.streams[0].produced < len(slow.pieces)
+
+
+def test_a_stream_that_times_out_before_its_first_piece_is_a_504() -> None:
     retrieving = ScriptedAnswerer(retrieve_delay_s=2)
-    with make_client(retrieving, request_timeout_s=0.3) as test_client:
-        response = test_client.post(
-            "/v1/chat/completions", json={"messages": [{"role": "user", "content": "q"}], "stream": True}
-        )
-        assert response.status_code == 504
+    with make_client(retrieving, API_REQUEST_TIMEOUT_S=0.3) as test_client:
+        response = test_client.post("/v1/chat/completions", json={"messages": [USER_Q], "stream": True})
+    assert response.status_code == 504
+    assert error_of(response)["type"] == "timeout_error"
+
+
+def test_a_stream_that_times_out_midway_ends_with_an_error_event_and_stops_generating() -> None:
+    slow = ScriptedAnswerer(piece_delay_s=0.4)
+    with make_client(slow, API_REQUEST_TIMEOUT_S=1.0) as test_client:
+        response = test_client.post("/v1/chat/completions", json={"messages": [USER_Q], "stream": True})
+    assert response.status_code == 200
+    events = sse_events(response.text)
+    assert "[DONE]" not in events
+    assert json.loads(events[-1])["error"]["type"] == "timeout"
+    assert any(json.loads(e).get("choices", [{}])[0].get("delta", {}).get("content") for e in events[:-1])
+    assert slow.streams[0].closed.wait(2)
+    assert slow.streams[0].produced < len(slow.pieces)
 
 
 def test_ready_is_false_until_the_answerer_is_loaded(answerer: ScriptedAnswerer) -> None:
-    app: FastAPI = create_app(ServiceConfig(api_key=KEY), lambda: answerer)
+    app: FastAPI = create_app(service_config(API_KEY=KEY), lambda: answerer)
     test_client = TestClient(app, headers=AUTH)  # no `with`: the lifespan has not run
     response = test_client.get("/ready")
     assert response.status_code == 503
@@ -196,7 +214,7 @@ def test_ready_is_false_until_the_answerer_is_loaded(answerer: ScriptedAnswerer)
 
 def test_answerer_can_be_overridden_like_any_dependency(answerer: ScriptedAnswerer) -> None:
     other = ScriptedAnswerer(pieces=["other"])
-    app = create_app(ServiceConfig(api_key=KEY), lambda: answerer)
+    app = create_app(service_config(API_KEY=KEY), lambda: answerer)
     app.dependency_overrides[get_answerer] = lambda: other
     with TestClient(app, headers=AUTH) as test_client:
         assert test_client.post("/rag", json={"query": "q"}).json()["answer"] == "other"

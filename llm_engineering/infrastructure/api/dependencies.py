@@ -8,20 +8,20 @@ from fastapi import Depends, HTTPException, Request
 
 from llm_engineering.domain.rag import TwinAnswerer
 from llm_engineering.domain.tracing import Tracer
-from llm_engineering.infrastructure.api.limits import ConcurrencyLimiter
+from llm_engineering.infrastructure.api.limits import AnswerStream, ConcurrencyLimiter
 from llm_engineering.settings import Settings
 
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    """The service's limits and key, taken from Settings once so tests can build them directly."""
+    """The service's limits and key, read from Settings once (Settings holds their defaults)."""
 
-    api_key: str | None = None
-    max_input_chars: int = 4000
-    max_messages: int = 32
-    max_new_tokens: int = 512
-    request_timeout_s: float = 120.0
-    max_concurrent_requests: int = 8
+    api_key: str | None
+    max_input_chars: int
+    max_messages: int
+    max_new_tokens: int
+    request_timeout_s: float
+    max_concurrent_requests: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ServiceConfig":
@@ -72,6 +72,17 @@ async def request_slot(request: Request) -> AsyncIterator[None]:
         release()
 
 
+async def open_streams() -> AsyncIterator[list[AnswerStream]]:
+    """The request's answer streams, all closed once the response is over: finished, failed, or the client gone
+    before the stream started (then no generator `finally` would run)."""
+    streams: list[AnswerStream] = []
+    try:
+        yield streams
+    finally:
+        for stream in streams:
+            stream.close()
+
+
 async def request_id(request: Request) -> str:
     """The id RequestLogMiddleware gave this request."""
     state = request.scope.get("state") or {}
@@ -82,3 +93,4 @@ ConfigDep = Annotated[ServiceConfig, Depends(get_config)]
 AnswererDep = Annotated[TwinAnswerer, Depends(get_answerer)]
 TracerDep = Annotated[Tracer, Depends(get_tracer)]
 RequestIdDep = Annotated[str, Depends(request_id)]
+StreamsDep = Annotated[list[AnswerStream], Depends(open_streams)]

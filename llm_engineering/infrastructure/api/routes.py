@@ -28,6 +28,7 @@ from llm_engineering.infrastructure.api.dependencies import (
     ConfigDep,
     RequestIdDep,
     ServiceConfig,
+    StreamsDep,
     TracerDep,
     request_slot,
 )
@@ -45,7 +46,7 @@ from llm_engineering.infrastructure.api.twin_calls import TwinCall
 # The answer's sources ride on the stream's last chunk as an extra top-level field, which OpenAI clients
 # ignore (the Python client keeps it in `model_extra`) and the chat page reads.
 SOURCES_FIELD = "sources"
-DEFAULT_MAX_NEW_TOKENS = 256
+DEFAULT_MAX_NEW_TOKENS = GenerationParams().max_new_tokens
 READINESS_TIMEOUT_S = 5.0
 
 public = APIRouter()
@@ -122,7 +123,12 @@ async def ready(answerer: AnswererDep) -> JSONResponse:
 
 @protected.post("/rag", dependencies=[Depends(request_slot)])
 async def rag(
-    body: RagRequest, answerer: AnswererDep, tracer: TracerDep, config: ConfigDep, request_id: RequestIdDep
+    body: RagRequest,
+    answerer: AnswererDep,
+    tracer: TracerDep,
+    config: ConfigDep,
+    request_id: RequestIdDep,
+    streams: StreamsDep,
 ) -> RagResponse:
     """The book's endpoint: retrieve context for the query and answer from it, with the sources."""
     _check_length(body.query, config, "query")
@@ -130,7 +136,9 @@ async def rag(
     params = GenerationParams(max_new_tokens=min(DEFAULT_MAX_NEW_TOKENS, config.max_new_tokens))
     with http_errors(call):
         retrieval = await call.retrieve(body.query, k=body.k, author_full_name=body.author_full_name)
-        answer = await call.answer(call.start_answer(retrieval, [], params))
+        stream = call.start_answer(retrieval, [], params)
+        streams.append(stream)
+        answer = await call.answer(stream)
     call.finish(answer=answer)
     return RagResponse(
         answer=answer, sources=[Source.from_chunk(c) for c in retrieval.chunks], model=answerer.model_name
@@ -189,17 +197,20 @@ def _conversation(body: ChatCompletionRequest, config: ServiceConfig) -> tuple[s
 
 def _params(body: ChatCompletionRequest, config: ServiceConfig) -> GenerationParams:
     wanted = body.max_completion_tokens or body.max_tokens or DEFAULT_MAX_NEW_TOKENS
+    given = {"temperature": body.temperature, "top_p": body.top_p, "seed": body.seed}
     return GenerationParams(
-        max_new_tokens=min(wanted, config.max_new_tokens),
-        temperature=body.temperature if body.temperature is not None else 0.0,
-        top_p=body.top_p if body.top_p is not None else 1.0,
-        seed=body.seed if body.seed is not None else 0,
+        max_new_tokens=min(wanted, config.max_new_tokens), **{k: v for k, v in given.items() if v is not None}
     )
 
 
 @protected.post("/v1/chat/completions", dependencies=[Depends(request_slot)], response_model=None)
 async def chat_completions(
-    body: ChatCompletionRequest, answerer: AnswererDep, tracer: TracerDep, config: ConfigDep, request_id: RequestIdDep
+    body: ChatCompletionRequest,
+    answerer: AnswererDep,
+    tracer: TracerDep,
+    config: ConfigDep,
+    request_id: RequestIdDep,
+    streams: StreamsDep,
 ) -> dict[str, Any] | StreamingResponse:
     """OpenAI's chat completions: the last user message is the query, earlier messages the history."""
     query, history = _conversation(body, config)
@@ -210,6 +221,7 @@ async def chat_completions(
     with http_errors(call):
         retrieval = await call.retrieve(query, k=None, author_full_name=None)
         stream = call.start_answer(retrieval, history, params)
+        streams.append(stream)
         answer = None if body.stream else await call.answer(stream)
     if answer is not None:
         call.finish(answer=answer)
@@ -223,12 +235,8 @@ async def chat_completions(
         }
     # The first piece is awaited before the response starts, so a slow or failing backend still gets a
     # proper status code (504, 503) instead of a broken stream.
-    try:
-        with http_errors(call):
-            first = await call.next_piece(stream)
-    except HTTPException:
-        stream.close()
-        raise
+    with http_errors(call):
+        first = await call.next_piece(stream)
     chunk = _ChunkWriter(completion_id, created, answerer.model_name)
     return StreamingResponse(
         _sse(call, stream, first, chunk, retrieval),
