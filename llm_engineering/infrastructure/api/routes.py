@@ -5,6 +5,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from importlib.resources import files
 from typing import Any
 
@@ -197,10 +198,9 @@ def _conversation(body: ChatCompletionRequest, config: ServiceConfig) -> tuple[s
 
 def _params(body: ChatCompletionRequest, config: ServiceConfig) -> GenerationParams:
     wanted = body.max_completion_tokens or body.max_tokens or DEFAULT_MAX_NEW_TOKENS
-    given = {"temperature": body.temperature, "top_p": body.top_p, "seed": body.seed}
-    return GenerationParams(
-        max_new_tokens=min(wanted, config.max_new_tokens), **{k: v for k, v in given.items() if v is not None}
-    )
+    params = GenerationParams(max_new_tokens=min(wanted, config.max_new_tokens))
+    given: dict[str, Any] = {"temperature": body.temperature, "top_p": body.top_p, "seed": body.seed}
+    return replace(params, **{name: value for name, value in given.items() if value is not None})
 
 
 @protected.post("/v1/chat/completions", dependencies=[Depends(request_slot)], response_model=None)
