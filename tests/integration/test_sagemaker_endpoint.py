@@ -205,6 +205,33 @@ def test_a_hub_id_is_served_by_tgi_with_the_token(aws: Aws) -> None:
     assert aws.calls == ["CreateModel", "CreateEndpointConfig", "DeleteModel"]
 
 
+def test_an_s3_folder_is_served_uncompressed(aws: Aws) -> None:
+    aws.expect_model(
+        {
+            "Image": IMAGE,
+            "Environment": {**TGI_ENV, "HF_MODEL_ID": "/opt/ml/model"},
+            "ModelDataSource": {
+                "S3DataSource": {
+                    "S3Uri": "s3://twin-models/TwinLlama/3/merged/",
+                    "S3DataType": "S3Prefix",
+                    "CompressionType": "None",
+                }
+            },
+        }
+    )
+    aws.sm_fail("create_endpoint_config", "ValidationException", "stop here", None)
+    aws.expect_deletes("model")
+    with pytest.raises(EndpointDeployError, match="stop here"):
+        aws.deploy("s3://twin-models/TwinLlama/3/merged")
+
+
+def test_the_cli_has_help_for_each_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        sagemaker_endpoint.main(["--help"])
+    assert exit_info.value.code == 0
+    assert all(command in capsys.readouterr().out for command in ("deploy", "test", "delete"))
+
+
 def test_create_endpoint_failing_removes_the_config_and_the_model(aws: Aws) -> None:
     aws.expect_model(ANY)  # type: ignore[arg-type]
     aws.expect_config()
