@@ -229,7 +229,8 @@ def test_the_cli_has_help_for_each_command(capsys: pytest.CaptureFixture[str]) -
     with pytest.raises(SystemExit) as exit_info:
         sagemaker_endpoint.main(["--help"])
     assert exit_info.value.code == 0
-    assert all(command in capsys.readouterr().out for command in ("deploy", "test", "delete"))
+    usage = capsys.readouterr().out
+    assert all(command in usage for command in ("deploy", "test", "delete"))
 
 
 def test_create_endpoint_failing_removes_the_config_and_the_model(aws: Aws) -> None:
