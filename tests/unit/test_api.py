@@ -181,6 +181,19 @@ def test_a_backend_timing_out_gives_504_and_stops_the_generation() -> None:
         assert slow.streams[0].produced < len(slow.pieces)
 
 
+def test_a_call_abandoned_at_the_timeout_keeps_its_slot_until_its_thread_ends() -> None:
+    hung = ScriptedAnswerer(retrieve_delay_s=1.0)
+    with make_client(hung, API_REQUEST_TIMEOUT_S=0.2, API_MAX_CONCURRENT_REQUESTS=1) as test_client:
+        assert test_client.post("/retrieve", json={"query": "q"}).status_code == 504
+        hung.retrieve_delay_s = 0
+        assert test_client.post("/retrieve", json={"query": "q"}).status_code == 429
+        limiter = test_client.app.state.limiter  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 5
+        while limiter.in_flight and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert test_client.post("/retrieve", json={"query": "q"}).status_code == 200
+
+
 def test_a_stream_that_times_out_before_its_first_piece_is_a_504() -> None:
     retrieving = ScriptedAnswerer(retrieve_delay_s=2)
     with make_client(retrieving, API_REQUEST_TIMEOUT_S=0.3) as test_client:

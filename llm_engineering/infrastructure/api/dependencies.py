@@ -56,6 +56,12 @@ async def get_tracer(request: Request) -> Tracer:
     return tracer
 
 
+async def get_limiter(request: Request) -> ConcurrencyLimiter:
+    """The app's concurrency limiter."""
+    limiter: ConcurrencyLimiter = request.app.state.limiter
+    return limiter
+
+
 async def request_slot(request: Request) -> AsyncIterator[None]:
     """Holds a concurrency slot until the response (a stream included) is finished; 429 when none is free."""
     limiter: ConcurrencyLimiter = request.app.state.limiter
@@ -93,4 +99,5 @@ ConfigDep = Annotated[ServiceConfig, Depends(get_config)]
 AnswererDep = Annotated[TwinAnswerer, Depends(get_answerer)]
 TracerDep = Annotated[Tracer, Depends(get_tracer)]
 RequestIdDep = Annotated[str, Depends(request_id)]
+LimiterDep = Annotated[ConcurrencyLimiter, Depends(get_limiter)]
 StreamsDep = Annotated[list[AnswerStream], Depends(open_streams)]

@@ -23,6 +23,16 @@ class ConcurrencyLimiter:
             if self._in_flight >= self._limit:
                 return None
             self._in_flight += 1
+        return self._releaser()
+
+    def hold(self) -> Callable[[], None]:
+        """Take a slot even when none is free, for work abandoned at a timeout that still runs in its thread:
+        it keeps counting until it ends, so hung calls cannot pile up behind the limit."""
+        with self._lock:
+            self._in_flight += 1
+        return self._releaser()
+
+    def _releaser(self) -> Callable[[], None]:
         released = False
 
         def release() -> None:

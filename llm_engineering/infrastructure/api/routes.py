@@ -27,6 +27,7 @@ from llm_engineering.domain.rag import Retrieval
 from llm_engineering.infrastructure.api.dependencies import (
     AnswererDep,
     ConfigDep,
+    LimiterDep,
     RequestIdDep,
     ServiceConfig,
     StreamsDep,
@@ -130,10 +131,13 @@ async def rag(
     config: ConfigDep,
     request_id: RequestIdDep,
     streams: StreamsDep,
+    limiter: LimiterDep,
 ) -> RagResponse:
     """The book's endpoint: retrieve context for the query and answer from it, with the sources."""
     _check_length(body.query, config, "query")
-    call = TwinCall(answerer, tracer, route="rag", request_id=request_id, timeout_s=config.request_timeout_s)
+    call = TwinCall(
+        answerer, tracer, route="rag", request_id=request_id, timeout_s=config.request_timeout_s, hold_slot=limiter.hold
+    )
     params = GenerationParams(max_new_tokens=min(DEFAULT_MAX_NEW_TOKENS, config.max_new_tokens))
     with http_errors(call):
         retrieval = await call.retrieve(body.query, k=body.k, author_full_name=body.author_full_name)
@@ -148,11 +152,23 @@ async def rag(
 
 @protected.post("/retrieve", dependencies=[Depends(request_slot)])
 async def retrieve(
-    body: RagRequest, answerer: AnswererDep, tracer: TracerDep, config: ConfigDep, request_id: RequestIdDep
+    body: RagRequest,
+    answerer: AnswererDep,
+    tracer: TracerDep,
+    config: ConfigDep,
+    request_id: RequestIdDep,
+    limiter: LimiterDep,
 ) -> RetrieveResponse:
     """Ranked chunks for the query, with no generation."""
     _check_length(body.query, config, "query")
-    call = TwinCall(answerer, tracer, route="retrieve", request_id=request_id, timeout_s=config.request_timeout_s)
+    call = TwinCall(
+        answerer,
+        tracer,
+        route="retrieve",
+        request_id=request_id,
+        timeout_s=config.request_timeout_s,
+        hold_slot=limiter.hold,
+    )
     with http_errors(call):
         retrieval = await call.retrieve(body.query, k=body.k, author_full_name=body.author_full_name)
     call.finish(answer=None)
@@ -211,11 +227,19 @@ async def chat_completions(
     config: ConfigDep,
     request_id: RequestIdDep,
     streams: StreamsDep,
+    limiter: LimiterDep,
 ) -> dict[str, Any] | StreamingResponse:
     """OpenAI's chat completions: the last user message is the query, earlier messages the history."""
     query, history = _conversation(body, config)
     params = _params(body, config)
-    call = TwinCall(answerer, tracer, route="chat", request_id=request_id, timeout_s=config.request_timeout_s)
+    call = TwinCall(
+        answerer,
+        tracer,
+        route="chat",
+        request_id=request_id,
+        timeout_s=config.request_timeout_s,
+        hold_slot=limiter.hold,
+    )
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     with http_errors(call):

@@ -1,6 +1,7 @@
 """One request's work against the twin: retrieval and generation in worker threads, under the request's deadline,
 recorded as a trace (self-query, retrieval, rerank, generation) when a tracer is enabled."""
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -32,9 +33,18 @@ class TwinCall:
     a generation is stopped through AnswerStream.close."""
 
     def __init__(
-        self, answerer: TwinAnswerer, tracer: Tracer, *, route: str, request_id: str, timeout_s: float
+        self,
+        answerer: TwinAnswerer,
+        tracer: Tracer,
+        *,
+        route: str,
+        request_id: str,
+        timeout_s: float,
+        hold_slot: Callable[[], Callable[[], None]],
     ) -> None:
+        """`hold_slot` takes a concurrency slot for a call abandoned at the deadline, until its thread ends."""
         self._answerer = answerer
+        self._hold_slot = hold_slot
         self._tracer = tracer
         self._deadline = time.monotonic() + timeout_s
         self._timeout_s = timeout_s
@@ -53,10 +63,25 @@ class TwinCall:
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             raise AnswerTimeoutError(f"the request took more than {self._timeout_s:g} s (API_REQUEST_TIMEOUT_S)")
+        lock = threading.Lock()
+        abandoned: list[Callable[[], None]] = []
+
+        def run() -> T:
+            try:
+                return function()
+            finally:
+                with lock:
+                    for release in abandoned:
+                        release()
+                    abandoned.append(lambda: None)  # finished: a late timeout holds nothing
+
         try:
             with anyio.fail_after(remaining):
-                return await anyio.to_thread.run_sync(function, abandon_on_cancel=True)
+                return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
         except TimeoutError:
+            with lock:
+                if not abandoned:
+                    abandoned.append(self._hold_slot())
             raise AnswerTimeoutError(
                 f"the request took more than {self._timeout_s:g} s (API_REQUEST_TIMEOUT_S)"
             ) from None
