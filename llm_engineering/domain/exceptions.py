@@ -80,3 +80,7 @@ class AnswerTimeoutError(LLMTwinError):
 
 class EndpointDeployError(LLMTwinError):
     """Deploying, testing or deleting the SageMaker endpoint failed; the message says which step and why."""
+
+
+class InvalidQueryError(LLMTwinError, ValueError):
+    """The question cannot be asked as given (empty, too long); the message tells the asker what to change."""

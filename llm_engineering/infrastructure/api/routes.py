@@ -18,6 +18,7 @@ from loguru import logger
 from llm_engineering.domain.exceptions import (
     AnswerTimeoutError,
     DataWarehouseUnavailableError,
+    InvalidQueryError,
     LLMError,
     LLMTwinError,
     VectorStoreError,
@@ -63,7 +64,7 @@ def http_errors(call: TwinCall | None = None) -> Iterator[None]:
     except AnswerTimeoutError as error:
         _finish(call, f"timeout: {error}")
         raise HTTPException(status_code=504, detail=f"The twin did not answer in time: {error}.") from None
-    except ValueError as error:
+    except InvalidQueryError as error:
         _finish(call, f"invalid: {error}")
         raise HTTPException(status_code=422, detail=str(error)) from None
     except (DataWarehouseUnavailableError, VectorStoreError) as error:
@@ -299,7 +300,7 @@ async def _sse(
         yield chunk({}, "stop", **{SOURCES_FIELD: _sources(retrieval)})
         yield "data: [DONE]\n\n"
         error = None
-    except (LLMTwinError, ValueError) as failure:
+    except LLMTwinError as failure:
         # Headers are gone: the error travels as an SSE event in OpenAI's error shape, then the stream ends.
         logger.warning("an answer stream stopped early: {}", failure)
         error = "timeout" if isinstance(failure, AnswerTimeoutError) else "generation failed"

@@ -11,7 +11,7 @@ import anyio
 import anyio.to_thread
 from loguru import logger
 
-from llm_engineering.domain.exceptions import AnswerTimeoutError
+from llm_engineering.domain.exceptions import AnswerTimeoutError, InvalidQueryError
 from llm_engineering.domain.ports import ChatMessage, GenerationParams
 from llm_engineering.domain.rag import Retrieval, TwinAnswerer
 from llm_engineering.domain.tracing import RequestTrace, Tracer, TraceSpan
@@ -89,9 +89,14 @@ class TwinCall:
     async def retrieve(self, query: str, *, k: int | None, author_full_name: str | None) -> Retrieval:
         """Ranked context for the query, traced as the self-query, retrieval and rerank spans."""
         start = _now()
-        retrieval = await self._in_thread(
-            lambda: self._answerer.retrieve(query, k=k, author_full_name=author_full_name)
-        )
+
+        def retrieve() -> Retrieval:
+            try:
+                return self._answerer.retrieve(query, k=k, author_full_name=author_full_name)
+            except ValueError as error:  # the port's way of refusing the query itself
+                raise InvalidQueryError(str(error)) from error
+
+        retrieval = await self._in_thread(retrieve)
         if self._trace is not None:
             self._trace.input.update(query=query, author_full_name=author_full_name, k=k)
             self._trace.spans.extend(_retrieval_spans(retrieval, start, _now()))
