@@ -4,7 +4,10 @@
 # environment can run any pipeline (e.g. `docker run ... poe run-...`).
 #
 #   docker build -t llm-twin .
-#   docker run --rm -p 8000:8000 --env-file .env llm-twin
+#   docker run --rm -p 127.0.0.1:8000:8000 -e API_KEY=your-key --env-file .env llm-twin
+#
+# The service listens on 0.0.0.0 inside the container, so it refuses to start without API_KEY
+# unless API_ALLOW_NO_KEY=true says the published port is private (docker-compose's `api` does that).
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -103,4 +106,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD curl -fsS http://127.0.0.1:8000/health || exit 1
 
-CMD ["poe", "run-inference-ml-service"]
+CMD ["python", "-m", "tools.ml_service"]

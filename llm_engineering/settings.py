@@ -1,5 +1,6 @@
 """All configuration read from the environment / `.env`. Nothing is read at import time."""
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -8,6 +9,17 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from llm_engineering.domain.exceptions import SettingsError
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether binding `host` keeps the service on this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
 
 PLACEHOLDERS = {"changeme", "change-me", "your-key-here", "xxx", "todo", "<secret>", "none"}
 
@@ -66,6 +78,8 @@ class Settings(BaseSettings):
     OPIK_API_KEY: SecretStr | None = None
     OPIK_WORKSPACE: str | None = None
     OPIK_PROJECT: str = "twin"
+    # A self-hosted Opik server (e.g. http://127.0.0.1:5173/api); with OPIK_API_KEY it turns tracing on.
+    OPIK_URL_OVERRIDE: str | None = None
 
     # AWS / SageMaker.
     AWS_REGION: str = "eu-central-1"
@@ -73,6 +87,29 @@ class Settings(BaseSettings):
     AWS_SECRET_KEY: SecretStr | None = None
     AWS_ARN_ROLE: str | None = None
     SAGEMAKER_ENDPOINT_INFERENCE: str = "twin"
+    # The TGI endpoint the deploy creates (names as the book's): instance, GPUs and TGI token limits.
+    SAGEMAKER_ENDPOINT_CONFIG_INFERENCE: str = "twin"
+    GPU_INSTANCE_TYPE: str = "ml.g5.2xlarge"
+    SM_NUM_GPUS: int = Field(default=1, ge=1)
+    MAX_INPUT_LENGTH: int = Field(default=2048, ge=1)
+    MAX_TOTAL_TOKENS: int = Field(default=4096, ge=2)
+    MAX_BATCH_TOTAL_TOKENS: int = Field(default=4096, ge=2)
+    TGI_VERSION: str = "3.2.3"
+    # Autoscaling of the endpoint's variant: replicas and the invocations per instance the policy aims at.
+    SAGEMAKER_MIN_REPLICAS: int = Field(default=1, ge=1)
+    SAGEMAKER_MAX_REPLICAS: int = Field(default=2, ge=1)
+    SAGEMAKER_TARGET_INVOCATIONS_PER_INSTANCE: float = Field(default=10.0, gt=0)
+
+    # The REST service (tools.ml_service). Without API_KEY it binds to loopback only unless API_ALLOW_NO_KEY.
+    API_KEY: SecretStr | None = None
+    API_HOST: str = "127.0.0.1"
+    API_PORT: int = Field(default=8000, ge=1, le=65535)
+    API_ALLOW_NO_KEY: bool = False
+    API_MAX_INPUT_CHARS: int = Field(default=4000, ge=1)
+    API_MAX_MESSAGES: int = Field(default=32, ge=1)
+    API_MAX_NEW_TOKENS: int = Field(default=512, ge=1)
+    API_REQUEST_TIMEOUT_S: float = Field(default=120.0, gt=0)
+    API_MAX_CONCURRENT_REQUESTS: int = Field(default=8, ge=1)
 
     # Crawlers.
     LINKEDIN_USERNAME: str | None = None
@@ -88,6 +125,7 @@ class Settings(BaseSettings):
         "AWS_ACCESS_KEY",
         "AWS_SECRET_KEY",
         "LINKEDIN_PASSWORD",
+        "API_KEY",
     )
     @classmethod
     def _no_placeholder_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -109,7 +147,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a MongoDB URI starting with mongodb:// or mongodb+srv://")
         return value
 
-    @field_validator("QDRANT_DATABASE_HOST", "QDRANT_CLOUD_URL", "OPENAI_BASE_URL")
+    @field_validator("QDRANT_DATABASE_HOST", "QDRANT_CLOUD_URL", "OPENAI_BASE_URL", "OPIK_URL_OVERRIDE")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value if value and value.strip() else None
@@ -120,7 +158,21 @@ class Settings(BaseSettings):
             raise ValueError("USE_QDRANT_CLOUD=true needs QDRANT_CLOUD_URL (and usually QDRANT_APIKEY)")
         if self.LLM_BACKEND == "openai" and self.OPENAI_API_KEY is None and self.OPENAI_BASE_URL is None:
             raise ValueError("LLM_BACKEND=openai needs OPENAI_API_KEY or OPENAI_BASE_URL (a local server)")
+        if self.SAGEMAKER_MIN_REPLICAS > self.SAGEMAKER_MAX_REPLICAS:
+            raise ValueError("SAGEMAKER_MIN_REPLICAS must not exceed SAGEMAKER_MAX_REPLICAS")
+        if self.MAX_INPUT_LENGTH >= self.MAX_TOTAL_TOKENS:
+            raise ValueError("MAX_INPUT_LENGTH must be below MAX_TOTAL_TOKENS (TGI refuses to start otherwise)")
+        if self.API_KEY is None and not self.API_ALLOW_NO_KEY and not _is_loopback(self.API_HOST):
+            raise ValueError(
+                f"API_HOST={self.API_HOST} exposes the service beyond this machine without API_KEY; "
+                "set API_KEY, bind 127.0.0.1, or set API_ALLOW_NO_KEY=true on purpose"
+            )
         return self
+
+    @property
+    def opik_enabled(self) -> bool:
+        """Prompt monitoring is on only when an Opik server or cloud account is configured."""
+        return self.OPIK_API_KEY is not None or self.OPIK_URL_OVERRIDE is not None
 
     @property
     def data_dir(self) -> Path:

@@ -72,3 +72,15 @@ class CrawlFailuresExceededError(LLMTwinError):
 
 class ConfigError(LLMTwinError):
     """A run configuration file is missing or invalid; the message names the file and the key path."""
+
+
+class AnswerTimeoutError(LLMTwinError):
+    """A request to the twin ran past its time limit (API_REQUEST_TIMEOUT_S); its generation is stopped."""
+
+
+class EndpointDeployError(LLMTwinError):
+    """Deploying, testing or deleting the SageMaker endpoint failed; the message says which step and why."""
+
+
+class InvalidQueryError(LLMTwinError, ValueError):
+    """The question cannot be asked as given (empty, too long); the message tells the asker what to change."""

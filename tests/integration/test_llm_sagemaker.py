@@ -137,3 +137,72 @@ def test_an_answer_that_is_not_tgi_is_an_llm_error(runtime: Runtime, formatter: 
     runtime.answer({"outputs": ["x"]})
     with pytest.raises(LLMError, match="is it TGI"):
         client_for(runtime, formatter).generate([QUESTION], SHORT)
+
+
+class _Events(list[dict[str, Any]]):
+    """SageMaker's response event stream as botocore yields it: PayloadPart chunks; records its closing."""
+
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _stream_of(*chunks: bytes) -> _Events:
+    return _Events({"PayloadPart": {"Bytes": chunk}} for chunk in chunks)
+
+
+def _queue_stream(runtime: Runtime, events: _Events) -> None:
+    """The request goes through the Stubber (its parameters checked); the event stream is swapped in after the call,
+    because the Stubber validates a response's event stream as a plain structure."""
+    runtime.stubber.add_response(
+        "invoke_endpoint_with_response_stream",
+        {"Body": {}, "ContentType": "text/event-stream"},
+        {"EndpointName": "twin", "ContentType": "application/json", "Body": ANY},
+    )
+
+    def swap(parsed: dict[str, Any], **_: object) -> None:
+        parsed["Body"] = events
+
+    runtime.client.meta.events.register_first("after-call.sagemaker-runtime.InvokeEndpointWithResponseStream", swap)
+
+
+def _capture_stream_body(runtime: Runtime) -> list[dict[str, Any]]:
+    bodies: list[dict[str, Any]] = []
+    runtime.client.meta.events.register(
+        "before-parameter-build.sagemaker-runtime.InvokeEndpointWithResponseStream",
+        lambda params, **_: bodies.append(json.loads(params["Body"])),
+    )
+    return bodies
+
+
+def _token(text: str, special: bool = False) -> bytes:
+    return b"data:" + json.dumps({"token": {"id": 1, "text": text, "special": special}}).encode() + b"\n\n"
+
+
+def test_streaming_yields_tokens_split_across_payload_parts(runtime: Runtime, formatter: ChatPromptFormatter) -> None:
+    bodies = _capture_stream_body(runtime)
+    wire = _token("a") + _token(" dog") + _token(" ran") + _token("</s>", special=True)
+    events = _stream_of(wire[:7], wire[7:30], wire[30:])
+    _queue_stream(runtime, events)
+    tokens = list(client_for(runtime, formatter).stream(QUESTION, GenerationParams(max_new_tokens=20)))
+    assert tokens == ["a", " dog", " ran"]
+    assert bodies[0]["stream"] is True and bodies[0]["parameters"]["max_new_tokens"] == 20
+    assert events.closed
+
+
+def test_closing_the_stream_closes_the_endpoints_event_stream(runtime: Runtime, formatter: ChatPromptFormatter) -> None:
+    events = _stream_of(*(_token(f" w{i}") for i in range(50)))
+    _queue_stream(runtime, events)
+    tokens = client_for(runtime, formatter).stream(QUESTION, SHORT)
+    assert next(tokens) == " w0"
+    tokens.close()  # type: ignore[attr-defined]
+    assert events.closed
+
+
+def test_a_stream_error_is_an_llm_error(runtime: Runtime, formatter: ChatPromptFormatter) -> None:
+    _queue_stream(
+        runtime, _stream_of(_token("a"), b'data:{"error": "Input validation error", "error_type": "validation"}\n\n')
+    )
+    with pytest.raises(LLMError, match="Input validation error"):
+        list(client_for(runtime, formatter).stream(QUESTION, SHORT))

@@ -74,3 +74,32 @@ def test_env_example_documents_every_setting() -> None:
     text = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
     missing = [name for name in Settings.model_fields if f"{name}=" not in text]
     assert missing == []
+
+
+def test_the_service_refuses_to_bind_beyond_loopback_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("API_KEY", "API_HOST", "API_ALLOW_NO_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    assert load_settings(_env_file=None).API_HOST == "127.0.0.1"
+    assert load_settings(_env_file=None, API_HOST="::1").API_HOST == "::1"
+    with pytest.raises(SettingsError, match="API_ALLOW_NO_KEY"):
+        load_settings(_env_file=None, API_HOST="0.0.0.0")  # noqa: S104 - the guard under test
+    assert load_settings(_env_file=None, API_HOST="0.0.0.0", API_KEY="a-real-key").API_KEY is not None  # noqa: S104
+    assert load_settings(_env_file=None, API_HOST="10.0.0.5", API_ALLOW_NO_KEY=True).API_ALLOW_NO_KEY
+    with pytest.raises(SettingsError, match="API_KEY"):
+        load_settings(_env_file=None, API_KEY="changeme")
+
+
+def test_endpoint_limits_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(SettingsError, match="SAGEMAKER_MIN_REPLICAS"):
+        load_settings(_env_file=None, SAGEMAKER_MIN_REPLICAS=3, SAGEMAKER_MAX_REPLICAS=2)
+    with pytest.raises(SettingsError, match="MAX_INPUT_LENGTH"):
+        load_settings(_env_file=None, MAX_INPUT_LENGTH=4096, MAX_TOTAL_TOKENS=4096)
+
+
+def test_opik_is_on_only_when_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPIK_API_KEY", "OPIK_URL_OVERRIDE"):
+        monkeypatch.delenv(name, raising=False)
+    assert not load_settings(_env_file=None).opik_enabled
+    assert not load_settings(_env_file=None, OPIK_URL_OVERRIDE="  ").opik_enabled
+    assert load_settings(_env_file=None, OPIK_URL_OVERRIDE="http://127.0.0.1:5173/api").opik_enabled
+    assert load_settings(_env_file=None, OPIK_API_KEY="opik-key-1").opik_enabled

@@ -1,7 +1,7 @@
 """A Text Generation Inference (TGI) endpoint on SageMaker, called through boto3's sagemaker-runtime client."""
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, cast
 
 from llm_engineering.domain.exceptions import LLMError
@@ -28,9 +28,47 @@ _TRANSIENT_CODES = {
 
 
 class SageMakerRuntime(Protocol):
-    """The one call of boto3's sagemaker-runtime client this adapter makes."""
+    """The calls of boto3's sagemaker-runtime client this adapter makes."""
 
     def invoke_endpoint(self, **kwargs: Any) -> Mapping[str, Any]: ...
+
+    def invoke_endpoint_with_response_stream(self, **kwargs: Any) -> Mapping[str, Any]: ...
+
+
+def tgi_stream_tokens(events: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """The token texts of TGI's server-sent events as SageMaker streams them: `PayloadPart` byte chunks that may
+    split an SSE line anywhere. Special tokens (end of sequence) are skipped; a stream error raises LLMError."""
+    buffer = b""
+    for event in events:
+        if "PayloadPart" not in event:
+            failure: object = next(iter(event.values()), {}) if event else {}
+            raise LLMError(f"The SageMaker stream failed: {str(failure)[:300]}; retry, or check the endpoint's logs.")
+        buffer += event["PayloadPart"].get("Bytes", b"")
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            text = _token_text(line)
+            if text:
+                yield text
+    text = _token_text(buffer)
+    if text:
+        yield text
+
+
+def _token_text(line: bytes) -> str | None:
+    line = line.strip()
+    if not line.startswith(b"data:"):
+        return None
+    try:
+        data = json.loads(line[len(b"data:") :])
+    except json.JSONDecodeError as error:
+        raise LLMError(f"The SageMaker stream sent a line that is not JSON ({line[:200]!r}); is it TGI?") from error
+    if isinstance(data, dict) and "error" in data:
+        raise LLMError(f"The TGI endpoint stopped the answer: {str(data['error'])[:300]}")
+    token = data.get("token") if isinstance(data, dict) else None
+    if not isinstance(token, dict) or token.get("special"):
+        return None
+    text = token.get("text")
+    return text if isinstance(text, str) else None
 
 
 def tgi_payload(prompt: str, params: GenerationParams) -> dict[str, Any]:
@@ -106,6 +144,37 @@ class SageMakerTGIClient:
         budget = formatter.input_budget(params.max_new_tokens, self._max_input_tokens)
         prompts = [formatter.render_fitted(conversation, budget) for conversation in conversations]
         return map_concurrently(lambda prompt: self._complete(prompt, params), prompts, self._concurrency)
+
+    def stream(self, conversation: Sequence[ChatMessage], params: GenerationParams) -> Iterator[str]:
+        """One completion's tokens as TGI generates them (invoke_endpoint_with_response_stream); closing the
+        iterator closes the HTTP stream, so the endpoint stops sending. Only the opening call is retried."""
+        formatter = self._formatter()
+        budget = formatter.input_budget(params.max_new_tokens, self._max_input_tokens)
+        payload = {**tgi_payload(formatter.render_fitted(conversation, budget), params), "stream": True}
+        body = json.dumps(payload).encode()
+
+        def invoke() -> Mapping[str, Any]:
+            return self._runtime.invoke_endpoint_with_response_stream(
+                EndpointName=self._endpoint, ContentType="application/json", Body=body
+            )
+
+        response = call_with_retries(
+            invoke,
+            policy=self._retry,
+            classify=self._classify,
+            what=f"SageMaker endpoint {self._endpoint} ({self._region}), streaming",
+            fix=(
+                "Check that the endpoint is InService (SAGEMAKER_ENDPOINT_INFERENCE, AWS_REGION, AWS credentials); "
+                "for a busy endpoint raise LLM_TIMEOUT_S or LLM_MAX_RETRIES."
+            ),
+        )
+        events = response["Body"]
+        try:
+            yield from tgi_stream_tokens(events)
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
 
     def _complete(self, prompt: str, params: GenerationParams) -> str:
         body = json.dumps(tgi_payload(prompt, params)).encode()

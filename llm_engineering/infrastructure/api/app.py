@@ -1,0 +1,63 @@
+"""The app factory: routes, auth, limits, errors and request logs around one TwinAnswerer loaded at startup."""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+from fastapi import Depends, FastAPI
+from loguru import logger
+
+from llm_engineering.domain.exceptions import LLMTwinError
+from llm_engineering.domain.rag import TwinAnswerer
+from llm_engineering.domain.tracing import Tracer
+from llm_engineering.infrastructure.api.auth import require_api_key
+from llm_engineering.infrastructure.api.dependencies import ServiceConfig
+from llm_engineering.infrastructure.api.errors import install_error_handlers
+from llm_engineering.infrastructure.api.limits import ConcurrencyLimiter
+from llm_engineering.infrastructure.api.request_log import RequestLogMiddleware
+from llm_engineering.infrastructure.api.routes import protected, public
+from llm_engineering.infrastructure.monitoring.tracing import NullTracer
+
+
+def create_app(
+    config: ServiceConfig, answerer_factory: Callable[[], TwinAnswerer], tracer: Tracer | None = None
+) -> FastAPI:
+    """The service. `answerer_factory` runs once, in the lifespan (off the event loop); until it returns, /ready
+    is not ready and the twin's routes answer 503. A factory that raises stops the start-up with its message."""
+    the_tracer = tracer or NullTracer()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            answerer = await anyio.to_thread.run_sync(answerer_factory)
+        except LLMTwinError as error:
+            logger.error("the twin could not be loaded, so the service stops: {}", error)
+            raise
+        app.state.answerer = answerer
+        logger.info("the twin is loaded: {}", answerer.model_name)
+        try:
+            yield
+        finally:
+            app.state.answerer = None
+            await anyio.to_thread.run_sync(the_tracer.close)
+
+    # With a key, the API description is a route like any other, so it is not served without one.
+    docs = config.api_key is None
+    app = FastAPI(
+        title="LLM Twin",
+        summary="The twin's RAG answers: the book's /rag and an OpenAI-compatible chat API.",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.state.config = config
+    app.state.answerer = None
+    app.state.tracer = the_tracer
+    app.state.limiter = ConcurrencyLimiter(config.max_concurrent_requests)
+    app.state.api_key = config.api_key.encode() if config.api_key else None
+    app.add_middleware(RequestLogMiddleware)
+    install_error_handlers(app)
+    app.include_router(public)
+    app.include_router(protected, dependencies=[Depends(require_api_key)])
+    return app

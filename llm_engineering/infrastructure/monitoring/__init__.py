@@ -1,0 +1,1 @@
+"""Prompt monitoring adapters (Opik) behind the domain's Tracer port."""

@@ -1,0 +1,69 @@
+"""The chat page in headless Chromium against the live service: asks for the key, streams an answer, lists sources."""
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from llm_engineering.infrastructure.web.browser import CHROMIUM_FLAGS
+from tests.service_support import live_service
+from tests.twin_fakes import ScriptedAnswerer
+
+pytestmark = pytest.mark.slow
+KEY = "page-key-789"
+ANSWER = "Keep GPU costs down with spot instances."
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        pytest.skip("chromium and chromedriver are not installed (`make system-deps`)")
+    options = Options()
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    profile = tempfile.mkdtemp(prefix="twin-chat-")
+    options.add_argument(f"--user-data-dir={profile}")
+    options.add_argument("--window-size=1000,800")
+    options.binary_location = CHROMIUM
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_the_page_asks_for_the_key_streams_the_answer_and_lists_sources(browser: WebDriver, tmp_path: Path) -> None:
+    answerer = ScriptedAnswerer(piece_delay_s=0.15)
+    with live_service(answerer, API_KEY=KEY) as service:
+        browser.get(f"{service.url}/")
+        wait = WebDriverWait(browser, 20)
+        key_input = wait.until(expected_conditions.visibility_of_element_located((By.ID, "api-key")))
+        key_input.send_keys(KEY)
+        browser.find_element(By.CSS_SELECTOR, "#key-form button").click()
+        wait.until(expected_conditions.invisibility_of_element_located((By.ID, "key-form")))
+        wait.until(lambda driver: "scripted" in driver.find_element(By.ID, "model").text)
+        browser.find_element(By.ID, "question").send_keys("How do you keep GPU costs down?")
+        browser.find_element(By.ID, "send").click()
+        answer = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".assistant .answer")))
+        # Streamed: part of the answer shows before the whole of it.
+        wait.until(lambda _driver: answer.text.startswith("Keep") and answer.text != ANSWER)
+        wait.until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ".assistant[data-done='true']"))
+        assert answer.text == ANSWER
+        links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, ".assistant .sources a")]
+        assert links == [chunk.link for chunk in answerer.chunks]
+        screenshot = tmp_path / "chat_page.png"
+        assert browser.save_screenshot(str(screenshot))
+    assert screenshot.stat().st_size > 10_000
+    print(f"chat page screenshot: {screenshot}")

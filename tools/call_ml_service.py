@@ -1,0 +1,59 @@
+"""Ask the running service a question, as the book's curl does: POST /rag with {"query": ...}; prints the answer
+and its sources.
+
+python -m tools.call_ml_service ["QUESTION"] [--url http://127.0.0.1:8000]
+
+The key is API_KEY from the environment or .env, sent as `Authorization: Bearer`.
+"""
+
+import argparse
+import sys
+
+import httpx
+
+from llm_engineering.domain.exceptions import LLMTwinError
+from llm_engineering.settings import get_settings
+
+BOOK_QUERY = (
+    "My name is Maya Okafor. Could you draft a LinkedIn post discussing how to keep GPU costs down "
+    "when training models?"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """POST the question to /rag and print what comes back; 1 when the service answers with an error."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.call_ml_service",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("query", nargs="?", default=BOOK_QUERY, help="the question (default: the book's example)")
+    parser.add_argument("--url", help="the service (default: http://API_HOST:API_PORT)")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the answer (default 600)")
+    args = parser.parse_args(argv)
+    try:
+        settings = get_settings()
+    except LLMTwinError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    host = "127.0.0.1" if settings.API_HOST in ("0.0.0.0", "::") else settings.API_HOST  # noqa: S104 - a bind-all address is reached on loopback
+    url = (args.url or f"http://{host}:{settings.API_PORT}").rstrip("/")
+    headers = {"Authorization": f"Bearer {settings.API_KEY.get_secret_value()}"} if settings.API_KEY else {}
+    try:
+        response = httpx.post(f"{url}/rag", json={"query": args.query}, headers=headers, timeout=args.timeout)
+    except httpx.HTTPError as error:
+        print(f"error: cannot reach {url}/rag ({error}); start it with `poe run-inference-ml-service`", file=sys.stderr)
+        return 1
+    if response.status_code != 200:
+        print(f"error: HTTP {response.status_code}: {response.text}", file=sys.stderr)
+        return 1
+    body = response.json()
+    print(body["answer"])
+    print("\nSources:")
+    for rank, source in enumerate(body["sources"], start=1):
+        print(f"  {rank}. {source['link']}  ({source['author_full_name']}, {source['category']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
