@@ -12,7 +12,7 @@ from llm_engineering.domain.exceptions import LLMTwinError
 from llm_engineering.domain.ids import user_id
 from llm_engineering.domain.queries import Query
 from llm_engineering.domain.types import DataCategory
-from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
+from llm_engineering.infrastructure.db.vector_store import build_vector_store
 from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
 from llm_engineering.settings import get_settings
 from tools.cli_logging import configure_logging
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     categories = [DataCategory(c) for c in args.category] if args.category else list(DataCategory)
     try:
-        store = QdrantVectorStore.from_settings(settings)
+        store = build_vector_store(settings)
         try:
             embedder = SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE)
             hits = search_chunks(query, store=store, embedder=embedder, k=args.k, categories=categories)

@@ -9,7 +9,7 @@ from zenml import log_metadata, step
 from llm_engineering.application.preprocessing.chunking import ChunkingConfig
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
+from llm_engineering.infrastructure.db.vector_store import build_vector_store
 from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
 
@@ -25,7 +25,7 @@ def update_feature_store(
     """Clean, chunk, embed and load every new or changed document; drop the features of deleted ones."""
     settings = settings_for_step()
     warehouse = MongoDataWarehouse.from_settings(settings)
-    store = QdrantVectorStore.from_settings(settings)
+    store = build_vector_store(settings)
     try:
         updater = FeatureStoreUpdater(
             warehouse,
