@@ -29,7 +29,7 @@ from llm_engineering.domain.documents import DOCUMENT_CLASSES, Document, UserDoc
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.db.vector_store import build_vector_store
-from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
+from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer
 from llm_engineering.settings import load_settings
 
@@ -102,6 +102,7 @@ def main() -> int:
             store,
             embedder,
             chunking,
+            sparse_embedder=Bm25SparseEmbedder(),
             embedding_batch_size=args.batch_size,
             write_batch_size=config["write_batch_size"],
         )

@@ -10,7 +10,7 @@ from llm_engineering.application.preprocessing.chunking import ChunkingConfig
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.db.vector_store import build_vector_store
-from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
+from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
 
 
@@ -32,6 +32,7 @@ def update_feature_store(
             store,
             SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE),
             ChunkingConfig.model_validate(chunking),
+            sparse_embedder=Bm25SparseEmbedder(),
             embedding_batch_size=embedding_batch_size,
             write_batch_size=write_batch_size,
         )

@@ -16,7 +16,7 @@ from llm_engineering.domain.ids import user_id
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter
-from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
+from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.infrastructure.hf_datasets import to_dataset_dict
 from llm_engineering.infrastructure.llm.cache import CachedLLMClient
 from llm_engineering.infrastructure.llm.local import LocalTransformersClient
@@ -45,6 +45,7 @@ def features(warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter) ->
         vector_store,
         SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2"),
         ChunkingConfig.model_validate(chunking),
+        sparse_embedder=Bm25SparseEmbedder(),
         embedding_batch_size=32,
         write_batch_size=256,
         progress=False,
