@@ -16,6 +16,9 @@ from llm_engineering.infrastructure.db.vector_store import build_vector_store
 from llm_engineering.settings import Settings
 from tests.conftest import REPO_ROOT, make_settings
 
+# qdrant-client warns, from a background thread, that no server answered its version check (none runs here).
+pytestmark = pytest.mark.filterwarnings("ignore:Failed to obtain server version")
+
 RECORD = VectorRecord(
     id=uuid4(),
     payload={"author_id": "a", "document_id": "d"},
@@ -41,7 +44,6 @@ def filled(root: Path) -> EdgeVectorStore:
     return store
 
 
-@pytest.mark.filterwarnings("ignore:Failed to obtain server version")
 def test_factory_picks_edge_by_default_and_qdrant_client_for_a_server(settings: Settings, tmp_path: Path) -> None:
     store = build_vector_store(settings)
     assert isinstance(store, EdgeVectorStore) and store.root == settings.data_dir / "qdrant_edge"

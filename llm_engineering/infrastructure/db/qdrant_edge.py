@@ -103,7 +103,7 @@ class EdgeVectorStore:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, lock_wait_s: float = 3.0) -> "EdgeVectorStore":
-        """The store under DATA_DIR; warns once when the old local-mode store is still there."""
+        """The store under DATA_DIR; warns while the old local-mode store is still there."""
         legacy = legacy_local_store(settings.data_dir)
         if legacy is not None:
             logger.warning(
