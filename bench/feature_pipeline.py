@@ -28,8 +28,8 @@ from llm_engineering.application.warehouse_transfer import import_warehouse
 from llm_engineering.domain.documents import DOCUMENT_CLASSES, Document, UserDocument
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
-from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
+from llm_engineering.infrastructure.db.vector_store import build_vector_store
+from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer
 from llm_engineering.settings import load_settings
 
@@ -96,12 +96,13 @@ def main() -> int:
         embedder.model.encode(texts, batch_size=args.batch_size, show_progress_bar=False)
         bare_seconds = time.perf_counter() - tic
 
-        store = QdrantVectorStore.from_settings(settings)
+        store = build_vector_store(settings)
         updater = FeatureStoreUpdater(
             warehouse,
             store,
             embedder,
             chunking,
+            sparse_embedder=Bm25SparseEmbedder(),
             embedding_batch_size=args.batch_size,
             write_batch_size=config["write_batch_size"],
         )

@@ -1,4 +1,4 @@
-"""Shared fixtures: a real Mongo-wire server (SecantusDB) and Qdrant in local mode."""
+"""Shared fixtures: a real Mongo-wire server (SecantusDB) and the embedded feature store (Qdrant Edge)."""
 
 import os
 import socket
@@ -19,7 +19,7 @@ os.environ["ZENML_CONFIG_PATH"] = str(_SESSION_DIR / "zenml")
 os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
 
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse, connect_mongo  # noqa: E402
-from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore  # noqa: E402
+from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter, build_vector_store  # noqa: E402
 from llm_engineering.infrastructure.llm.model_store import packaged_gguf, resolve_llm_model  # noqa: E402
 from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer  # noqa: E402
 from llm_engineering.settings import Settings, load_settings  # noqa: E402
@@ -71,8 +71,9 @@ def warehouse(settings: Settings) -> Iterator[MongoDataWarehouse]:
 
 
 @pytest.fixture
-def vector_store(settings: Settings) -> Iterator[QdrantVectorStore]:
-    store = QdrantVectorStore.from_settings(settings)
+def vector_store(settings: Settings) -> Iterator[VectorStoreAdapter]:
+    """The store the settings choose: Qdrant Edge under the test's data dir."""
+    store = build_vector_store(settings)
     yield store
     store.close()
 

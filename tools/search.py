@@ -1,6 +1,6 @@
 """Search the feature store: embed a query and print the closest chunks with scores and links.
 
-python -m tools.search "how do you keep training data reproducible?" [--author "Maya Okafor"] [--k 5]
+python -m tools.search "how do you keep training data reproducible?" [--author "Maya Okafor"] [--k 5] [--hybrid]
 """
 
 import argparse
@@ -12,8 +12,8 @@ from llm_engineering.domain.exceptions import LLMTwinError
 from llm_engineering.domain.ids import user_id
 from llm_engineering.domain.queries import Query
 from llm_engineering.domain.types import DataCategory
-from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
-from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
+from llm_engineering.infrastructure.db.vector_store import build_vector_store
+from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.settings import get_settings
 from tools.cli_logging import configure_logging
 
@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--category", choices=[c.value for c in DataCategory], action="append", help="limit to a category (repeatable)"
     )
+    parser.add_argument(
+        "--hybrid", action="store_true", help="dense + BM25 candidates fused by reciprocal rank (scores are RRF scores)"
+    )
     args = parser.parse_args(argv)
     configure_logging()
     settings = get_settings()
@@ -38,10 +41,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     categories = [DataCategory(c) for c in args.category] if args.category else list(DataCategory)
     try:
-        store = QdrantVectorStore.from_settings(settings)
+        store = build_vector_store(settings)
         try:
             embedder = SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE)
-            hits = search_chunks(query, store=store, embedder=embedder, k=args.k, categories=categories)
+            hits = search_chunks(
+                query,
+                store=store,
+                embedder=embedder,
+                k=args.k,
+                categories=categories,
+                sparse_embedder=Bm25SparseEmbedder() if args.hybrid else None,
+            )
         finally:
             store.close()
     except (LLMTwinError, ValueError) as error:

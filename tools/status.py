@@ -12,7 +12,7 @@ from typing import Any
 from llm_engineering.domain.exceptions import LLMTwinError
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import USERS, MongoDataWarehouse
-from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
+from llm_engineering.infrastructure.db.vector_store import build_vector_store
 from llm_engineering.settings import Settings, get_settings
 from tools.cli_logging import configure_logging
 
@@ -44,17 +44,17 @@ def collect_status(settings: Settings) -> dict[str, Any]:
             "qdrant": {},
         }
     try:
-        store = QdrantVectorStore.from_settings(settings)
+        # Opened only for the counts: the embedded store admits one process at a time.
+        store = build_vector_store(settings)
+        try:
+            for name in QDRANT_COLLECTIONS:
+                report["qdrant"][name] = store.count(name)
+                for user in users:
+                    report["authors"][user.full_name]["qdrant"][name] = store.count(name, {"author_id": str(user.id)})
+        finally:
+            store.close()
     except LLMTwinError as error:
         report["errors"].append(str(error))
-        return report
-    try:
-        for name in QDRANT_COLLECTIONS:
-            report["qdrant"][name] = store.count(name)
-            for user in users:
-                report["authors"][user.full_name]["qdrant"][name] = store.count(name, {"author_id": str(user.id)})
-    finally:
-        store.close()
     return report
 
 

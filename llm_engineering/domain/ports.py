@@ -57,12 +57,21 @@ class DocumentRepository(Protocol):
 
 
 @dataclass(frozen=True)
+class SparseVector:
+    """A sparse vector: term ids and their weights (the store applies IDF at query time)."""
+
+    indices: list[int]
+    values: list[float]
+
+
+@dataclass(frozen=True)
 class VectorRecord:
-    """A point of the vector store: deterministic id, JSON payload, optional vector."""
+    """A point of the vector store: deterministic id, JSON payload, optional dense and sparse vectors."""
 
     id: UUID
     payload: dict[str, Any] = field(default_factory=dict)
     vector: list[float] | None = None
+    sparse: SparseVector | None = None
 
 
 @dataclass(frozen=True)
@@ -72,9 +81,11 @@ class SearchHit:
 
 
 class VectorStore(Protocol):
-    """The feature store: payload-only and vector collections with filtered search."""
+    """The feature store: payload-only and vector collections with filtered dense and hybrid search."""
 
-    def ensure_collection(self, name: str, vector_size: int | None) -> None: ...
+    def ensure_collection(self, name: str, vector_size: int | None, *, sparse: bool = False) -> None:
+        """Create the collection if missing: dense vectors of `vector_size` (None: payload only), plus sparse ones."""
+        ...
 
     def collection_names(self) -> list[str]: ...
 
@@ -96,7 +107,24 @@ class VectorStore(Protocol):
         self, collection: str, vector: Sequence[float], *, k: int = 5, filters: Filters | None = None
     ) -> list[SearchHit]: ...
 
+    def hybrid_search(
+        self,
+        collection: str,
+        vector: Sequence[float],
+        sparse: SparseVector,
+        *,
+        k: int = 5,
+        filters: Filters | None = None,
+        candidates: int = 50,
+    ) -> list[SearchHit]:
+        """Dense and sparse candidates (`candidates` each, filtered), fused by reciprocal rank; the top k."""
+        ...
+
     def count(self, collection: str, filters: Filters | None = None) -> int: ...
+
+    def optimize(self, collection: str) -> None:
+        """Build the indexes after a bulk load, so queries are fast; a no-op where the server does it itself."""
+        ...
 
 
 class Embedder(Protocol):
@@ -117,6 +145,19 @@ class Embedder(Protocol):
         ...
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> list[list[float]]: ...
+
+
+class SparseEmbedder(Protocol):
+    """Turns texts into sparse lexical vectors (BM25 term weights) for hybrid search."""
+
+    @property
+    def scheme(self) -> str:
+        """What makes the vectors (model, its settings and version): stored features record it."""
+        ...
+
+    def embed_documents(self, texts: Sequence[str]) -> list[SparseVector]: ...
+
+    def embed_query(self, text: str) -> SparseVector: ...
 
 
 @dataclass(frozen=True)

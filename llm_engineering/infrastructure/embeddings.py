@@ -1,13 +1,18 @@
-"""Sentence-transformers embedder; the default model comes from its PyPI wheel when the Hub is out of reach."""
+"""Embedders: sentence-transformers for dense vectors (the default model comes from its PyPI wheel when the Hub is
+out of reach), and Qdrant Edge's BM25 for sparse ones."""
 
 import importlib
+import importlib.metadata
 import importlib.util
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import qdrant_edge
 from loguru import logger
+
+from llm_engineering.domain.ports import SparseVector
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -88,3 +93,31 @@ class SentenceTransformerEmbedder:
         )
         result: list[list[float]] = vectors.tolist()
         return result
+
+
+class Bm25SparseEmbedder:
+    """Implements the SparseEmbedder port with Qdrant Edge's BM25: the same vectors for every Qdrant backend.
+
+    Term ids are hashes computed by the model itself, so they are stable across runs and processes; document
+    weights are BM25 term frequencies, and the store's IDF modifier supplies the inverse document frequency.
+    """
+
+    def __init__(self, language: str = "english") -> None:
+        self._config = qdrant_edge.Bm25Config(language=language)
+        self._model = qdrant_edge.Bm25(self._config)
+
+    @property
+    def scheme(self) -> str:
+        config = self._config
+        version = importlib.metadata.version("qdrant-edge-py")
+        return f"bm25/qdrant-edge-py {version}/{config.language}/k={config.k},b={config.b},avg_len={config.avg_len}"
+
+    def embed_documents(self, texts: Sequence[str]) -> list[SparseVector]:
+        return [self._convert(self._model.embed_document(text)) for text in texts]
+
+    def embed_query(self, text: str) -> SparseVector:
+        return self._convert(self._model.embed_query(text))
+
+    @staticmethod
+    def _convert(vector: qdrant_edge.SparseVector) -> SparseVector:
+        return SparseVector(indices=list(vector.indices), values=[float(value) for value in vector.values])

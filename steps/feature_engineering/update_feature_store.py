@@ -9,8 +9,8 @@ from zenml import step
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
 from llm_engineering.application.run_configs import FeatureConfig
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
-from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
+from llm_engineering.infrastructure.db.vector_store import build_vector_store
+from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
 from steps.metadata import record_metadata
 
@@ -22,13 +22,14 @@ def update_feature_store(
     """Clean, chunk, embed and load every new or changed document; drop the features of deleted ones."""
     settings = settings_for_step()
     warehouse = MongoDataWarehouse.from_settings(settings)
-    store = QdrantVectorStore.from_settings(settings)
+    store = build_vector_store(settings)
     try:
         updater = FeatureStoreUpdater(
             warehouse,
             store,
             SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE),
             config.chunking,
+            sparse_embedder=Bm25SparseEmbedder(),
             embedding_batch_size=config.embedding_batch_size,
             write_batch_size=config.write_batch_size,
         )

@@ -8,7 +8,7 @@ from zenml import step
 
 from llm_engineering.application.dataset.builder import DatasetConfig, build_dataset
 from llm_engineering.domain.datasets import InstructDataset, PreferenceDataset
-from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
+from llm_engineering.infrastructure.db.vector_store import build_vector_store
 from llm_engineering.infrastructure.hf_datasets import push_to_hub
 from llm_engineering.infrastructure.llm.factory import build_llm_client
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
@@ -22,7 +22,7 @@ def _build(author_ids: list[str], dataset: DatasetConfig, kind: type[DatasetT]) 
     if dataset.dataset_type != expected:
         raise ValueError(f"this step builds {expected} datasets: set dataset.dataset_type: {expected} in its config")
     settings = settings_for_step()
-    store = QdrantVectorStore.from_settings(settings)
+    store = build_vector_store(settings)
     try:
         built, metadata = build_dataset(
             store, build_llm_client(settings), dataset, author_ids=[UUID(a) for a in author_ids]

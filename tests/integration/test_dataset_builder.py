@@ -15,8 +15,8 @@ from llm_engineering.domain.datasets import InstructDataset, PreferenceDataset
 from llm_engineering.domain.ids import user_id
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
-from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
+from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter
+from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.infrastructure.hf_datasets import to_dataset_dict
 from llm_engineering.infrastructure.llm.cache import CachedLLMClient
 from llm_engineering.infrastructure.llm.local import LocalTransformersClient
@@ -34,7 +34,7 @@ def dataset_config(kind: str, **extracts: Any) -> DatasetConfig:
 
 
 @pytest.fixture
-def features(warehouse: MongoDataWarehouse, vector_store: QdrantVectorStore) -> QdrantVectorStore:
+def features(warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter) -> VectorStoreAdapter:
     """Theo Brandt's cleaned documents in the feature store."""
     import_warehouse(warehouse, SAMPLE_DIR)
     chunking = yaml.safe_load((REPO_ROOT / "configs" / "feature_engineering.yaml").read_text())["parameters"][
@@ -45,6 +45,7 @@ def features(warehouse: MongoDataWarehouse, vector_store: QdrantVectorStore) -> 
         vector_store,
         SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2"),
         ChunkingConfig.model_validate(chunking),
+        sparse_embedder=Bm25SparseEmbedder(),
         embedding_batch_size=32,
         write_batch_size=256,
         progress=False,
@@ -62,7 +63,7 @@ def llm(llm_models_dir: Path, tmp_path: Path) -> CachedLLMClient:
 
 @pytest.mark.slow
 def test_instruction_dataset_is_built_filtered_split_and_cached(
-    features: QdrantVectorStore, llm: CachedLLMClient, tmp_path: Path
+    features: VectorStoreAdapter, llm: CachedLLMClient, tmp_path: Path
 ) -> None:
     config = dataset_config("instruction", categories=[DataCategory.POSTS, DataCategory.ARTICLES], max_per_category=6)
     dataset, metadata = build_dataset(features, llm, config, author_ids=[THEO], progress=False)
@@ -97,7 +98,7 @@ def test_instruction_dataset_is_built_filtered_split_and_cached(
 
 @pytest.mark.slow
 def test_preference_dataset_pairs_the_author_with_a_generic_answer(
-    features: QdrantVectorStore, llm: CachedLLMClient
+    features: VectorStoreAdapter, llm: CachedLLMClient
 ) -> None:
     config = dataset_config("preference", categories=[DataCategory.POSTS], max_per_category=4)
     dataset, metadata = build_dataset(features, llm, config, author_ids=[THEO], progress=False)
@@ -111,7 +112,7 @@ def test_preference_dataset_pairs_the_author_with_a_generic_answer(
     assert hf["train"].column_names == ["prompt", "chosen", "rejected"]
 
 
-def test_empty_feature_store_gives_a_clear_error(vector_store: QdrantVectorStore, llm: CachedLLMClient) -> None:
+def test_empty_feature_store_gives_a_clear_error(vector_store: VectorStoreAdapter, llm: CachedLLMClient) -> None:
     config = dataset_config("instruction", categories=[DataCategory.POSTS])
     with pytest.raises(ValueError, match="Run the feature pipeline first"):
         build_dataset(vector_store, llm, config, author_ids=[THEO], progress=False)

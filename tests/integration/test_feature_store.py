@@ -1,4 +1,4 @@
-"""The feature path with the real packaged embedding model, Qdrant local mode and the Mongo-wire server."""
+"""The feature path with the real packaged embedding model, BM25, Qdrant Edge and the Mongo-wire server."""
 
 from collections.abc import Sequence
 
@@ -13,18 +13,27 @@ from llm_engineering.domain.ids import user_id
 from llm_engineering.domain.queries import Query
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
-from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
+from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter
+from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from tests.conftest import SAMPLE_DIR
 
 THEO = user_id("Theo Brandt")
 MAYA = user_id("Maya Okafor")
 EMBEDDER = SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2")
+SPARSE = Bm25SparseEmbedder()
 CHUNKING = ChunkingConfig(
     articles=CategoryChunking(chunk_tokens=256, overlap_tokens=40),
     posts=CategoryChunking(chunk_tokens=256, overlap_tokens=25),
     repositories=CategoryChunking(chunk_tokens=256, overlap_tokens=20),
 )
+
+
+class RevisedBm25(Bm25SparseEmbedder):
+    """BM25 under another scheme (as after a change of its settings or of qdrant-edge-py)."""
+
+    @property
+    def scheme(self) -> str:
+        return super().scheme + "/revised"
 
 
 class FailingEmbedder(SentenceTransformerEmbedder):
@@ -41,12 +50,19 @@ class FailingEmbedder(SentenceTransformerEmbedder):
 
 def updater(
     warehouse: MongoDataWarehouse,
-    store: QdrantVectorStore,
+    store: VectorStoreAdapter,
     embedder: SentenceTransformerEmbedder = EMBEDDER,
     chunking: ChunkingConfig = CHUNKING,
 ) -> FeatureStoreUpdater:
     return FeatureStoreUpdater(
-        warehouse, store, embedder, chunking, embedding_batch_size=16, write_batch_size=32, progress=False
+        warehouse,
+        store,
+        embedder,
+        chunking,
+        sparse_embedder=SPARSE,
+        embedding_batch_size=16,
+        write_batch_size=32,
+        progress=False,
     )
 
 
@@ -56,12 +72,12 @@ def loaded(warehouse: MongoDataWarehouse) -> MongoDataWarehouse:
     return warehouse
 
 
-def chunk_count(store: QdrantVectorStore, category: DataCategory, **filters: str) -> int:
+def chunk_count(store: VectorStoreAdapter, category: DataCategory, **filters: str) -> int:
     return store.count(category.embedded_collection, filters or None)
 
 
 def test_build_writes_cleaned_documents_and_chunks_with_payload(
-    loaded: MongoDataWarehouse, vector_store: QdrantVectorStore
+    loaded: MongoDataWarehouse, vector_store: VectorStoreAdapter
 ) -> None:
     report = updater(loaded, vector_store).run(author_ids=[THEO]).summary()
     for category in DataCategory:
@@ -74,6 +90,8 @@ def test_build_writes_cleaned_documents_and_chunks_with_payload(
     assert chunk_count(vector_store, DataCategory.ARTICLES, author_id=str(MAYA)) == 0
     [record] = list(vector_store.scroll("embedded_posts", page_size=1, with_vectors=True))[:1]
     assert record.vector is not None and len(record.vector) == 384
+    [expected] = SPARSE.embed_documents([record.payload["content"]])
+    assert record.sparse is not None and sorted(record.sparse.indices) == sorted(expected.indices)
     for field in ("author_id", "author_full_name", "document_id", "platform", "link", "category", "chunk_index"):
         assert field in record.payload
     assert record.payload["embedding_model_id"] == "sentence-transformers/all-MiniLM-L6-v2"
@@ -83,7 +101,7 @@ def test_build_writes_cleaned_documents_and_chunks_with_payload(
 
 
 def test_second_run_over_unchanged_data_embeds_nothing(
-    loaded: MongoDataWarehouse, vector_store: QdrantVectorStore
+    loaded: MongoDataWarehouse, vector_store: VectorStoreAdapter
 ) -> None:
     updater(loaded, vector_store).run(author_ids=[THEO])
     before = {c: chunk_count(vector_store, c) for c in DataCategory}
@@ -91,9 +109,21 @@ def test_second_run_over_unchanged_data_embeds_nothing(
     assert report["documents_changed"] == 0 and report["documents_skipped"] == 32
     assert report["chunks_written"] == 0 and report["embedding_seconds"] == 0
     assert {c: chunk_count(vector_store, c) for c in DataCategory} == before
+    revised = FeatureStoreUpdater(
+        loaded,
+        vector_store,
+        EMBEDDER,
+        CHUNKING,
+        sparse_embedder=RevisedBm25(),
+        embedding_batch_size=16,
+        write_batch_size=32,
+        progress=False,
+    )
+    assert revised.run(author_ids=[THEO]).summary()["documents_changed"] == 32
+    assert {c: chunk_count(vector_store, c) for c in DataCategory} == before
 
 
-def test_edited_document_replaces_its_chunks(loaded: MongoDataWarehouse, vector_store: QdrantVectorStore) -> None:
+def test_edited_document_replaces_its_chunks(loaded: MongoDataWarehouse, vector_store: VectorStoreAdapter) -> None:
     updater(loaded, vector_store).run(author_ids=[THEO])
     [article] = loaded.find_documents(DataCategory.ARTICLES, author_id=THEO)[:1]
     assert chunk_count(vector_store, DataCategory.ARTICLES, document_id=str(article.id)) > 1
@@ -115,7 +145,7 @@ def test_edited_document_replaces_its_chunks(loaded: MongoDataWarehouse, vector_
     assert chunk_count(vector_store, DataCategory.ARTICLES) == others + 1
 
 
-def test_deleted_document_disappears(loaded: MongoDataWarehouse, vector_store: QdrantVectorStore) -> None:
+def test_deleted_document_disappears(loaded: MongoDataWarehouse, vector_store: VectorStoreAdapter) -> None:
     updater(loaded, vector_store).run(author_ids=[THEO])
     [post] = loaded.find_documents(DataCategory.POSTS, author_id=THEO)[:1]
     loaded.delete_documents(DataCategory.POSTS, [post.id])
@@ -127,7 +157,7 @@ def test_deleted_document_disappears(loaded: MongoDataWarehouse, vector_store: Q
 
 
 def test_author_filtered_search_returns_only_that_author(
-    loaded: MongoDataWarehouse, vector_store: QdrantVectorStore
+    loaded: MongoDataWarehouse, vector_store: VectorStoreAdapter
 ) -> None:
     updater(loaded, vector_store).run(author_ids=None)
     query = Query(content="Should I use Spark for a 20 GB dataset?", author_id=MAYA)
@@ -136,9 +166,14 @@ def test_author_filtered_search_returns_only_that_author(
     unfiltered = search_chunks(query.model_copy(update={"author_id": None}), store=vector_store, embedder=EMBEDDER)
     assert unfiltered[0].chunk.author_full_name == "Theo Brandt"
     assert unfiltered[0].score >= hits[0].score
+    hybrid = search_chunks(query, store=vector_store, embedder=EMBEDDER, k=8, sparse_embedder=SPARSE)
+    assert len(hybrid) == 8 and all(hit.chunk.author_id == MAYA for hit in hybrid)
+    assert {hit.chunk.id for hit in hybrid} & {hit.chunk.id for hit in hits}
 
 
-def test_crash_half_way_resumes_without_duplicates(loaded: MongoDataWarehouse, vector_store: QdrantVectorStore) -> None:
+def test_crash_half_way_resumes_without_duplicates(
+    loaded: MongoDataWarehouse, vector_store: VectorStoreAdapter
+) -> None:
     with pytest.raises(RuntimeError, match="simulated crash"):
         updater(loaded, vector_store, FailingEmbedder("sentence-transformers/all-MiniLM-L6-v2")).run(author_ids=[THEO])
     assert vector_store.count("cleaned_posts") == 0  # nothing was marked complete
@@ -148,8 +183,32 @@ def test_crash_half_way_resumes_without_duplicates(loaded: MongoDataWarehouse, v
     assert sum(after.values()) == resumed["chunks_written"]
 
 
+def test_crash_in_a_full_rebuild_leaves_no_marked_document_without_chunks(
+    loaded: MongoDataWarehouse, vector_store: VectorStoreAdapter
+) -> None:
+    built = updater(loaded, vector_store).run(author_ids=[THEO]).summary()
+    reference = {c: chunk_count(vector_store, c) for c in DataCategory}
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        updater(loaded, vector_store, FailingEmbedder("sentence-transformers/all-MiniLM-L6-v2")).run(
+            author_ids=[THEO], full=True
+        )
+    # Every document still marked complete still has its chunks; the others are left for the next run.
+    marked = 0
+    for category in DataCategory:
+        for record in vector_store.scroll(category.cleaned_collection, payload_fields=["document_id"]):
+            assert chunk_count(vector_store, category, document_id=str(record.id)) > 0
+            marked += 1
+    assert marked < 32
+    resumed = updater(loaded, vector_store).run(author_ids=[THEO]).summary()
+    assert resumed["documents_changed"] == 32 - marked
+    assert {c: chunk_count(vector_store, c) for c in DataCategory} == reference
+    assert sum(vector_store.count(c.cleaned_collection) for c in DataCategory) == built["documents_seen"]
+    again = updater(loaded, vector_store).run(author_ids=[THEO]).summary()
+    assert again["documents_changed"] == 0
+
+
 def test_changed_chunking_rebuilds_and_full_rebuilds_everything(
-    loaded: MongoDataWarehouse, vector_store: QdrantVectorStore
+    loaded: MongoDataWarehouse, vector_store: VectorStoreAdapter
 ) -> None:
     updater(loaded, vector_store).run(author_ids=[THEO])
     smaller = CHUNKING.model_copy(update={"posts": CategoryChunking(chunk_tokens=64, overlap_tokens=8)})
@@ -162,7 +221,7 @@ def test_changed_chunking_rebuilds_and_full_rebuilds_everything(
 
 @pytest.mark.slow
 def test_whole_sample_corpus_fills_all_six_collections(
-    loaded: MongoDataWarehouse, vector_store: QdrantVectorStore
+    loaded: MongoDataWarehouse, vector_store: VectorStoreAdapter
 ) -> None:
     report = updater(loaded, vector_store).run().summary()
     assert report["documents_seen"] == 52

@@ -1,7 +1,8 @@
-"""The feature path: warehouse → clean → chunk → embed → Qdrant, incremental by content hash.
+"""The feature path: warehouse → clean → chunk → embed (dense + BM25) → Qdrant, incremental by content hash.
 
 The cleaned record of a document is written last: it marks that document's features as complete,
-so a run that stops half-way redoes exactly the documents it had not finished.
+so a run that stops half-way redoes exactly the documents it had not finished. A document to rebuild
+loses that mark before it loses its chunks, so no crash can leave a marked document without chunks.
 """
 
 import json
@@ -21,17 +22,22 @@ from llm_engineering.application.preprocessing.chunking import ChunkingConfig, D
 from llm_engineering.application.preprocessing.cleaning import clean_document
 from llm_engineering.domain.features import Chunk, CleanedDocument
 from llm_engineering.domain.ids import content_hash
-from llm_engineering.domain.ports import DocumentRepository, Embedder, VectorRecord, VectorStore
+from llm_engineering.domain.ports import DocumentRepository, Embedder, SparseEmbedder, VectorRecord, VectorStore
 from llm_engineering.domain.types import DataCategory
 
 # Bump when cleaning changes its output, so stored features are rebuilt.
 CLEANING_VERSION = 1
 
 
-def feature_version(embedding_model_id: str, chunking: ChunkingConfig) -> str:
+def feature_version(embedding_model_id: str, chunking: ChunkingConfig, sparse_scheme: str) -> str:
     """What the stored features were made with; a different value means they must be rebuilt."""
     return content_hash(
-        {"model": embedding_model_id, "chunking": chunking.model_dump(mode="json"), "cleaning": CLEANING_VERSION}
+        {
+            "model": embedding_model_id,
+            "chunking": chunking.model_dump(mode="json"),
+            "cleaning": CLEANING_VERSION,
+            "sparse": sparse_scheme,
+        }
     )[:16]
 
 
@@ -108,6 +114,7 @@ class FeatureStoreUpdater:
         embedder: Embedder,
         chunking: ChunkingConfig,
         *,
+        sparse_embedder: SparseEmbedder,
         embedding_batch_size: int,
         write_batch_size: int,
         progress: bool = True,
@@ -115,11 +122,12 @@ class FeatureStoreUpdater:
         self._repository = repository
         self._store = store
         self._embedder = embedder
+        self._sparse_embedder = sparse_embedder
         self._chunking = chunking
         self._embedding_batch_size = embedding_batch_size
         self._write_batch_size = write_batch_size
         self._progress = progress
-        self._version = feature_version(embedder.model_id, chunking)
+        self._version = feature_version(embedder.model_id, chunking, sparse_embedder.scheme)
 
     def plan(self, *, author_ids: Collection[UUID] | None, full: bool) -> dict[str, CategoryPlan]:
         """Compare warehouse hashes with what the feature store was built from."""
@@ -156,9 +164,9 @@ class FeatureStoreUpdater:
         report = FeatureReport(plans=self.plan(author_ids=author_ids, full=full))
         for category in DataCategory:
             plan = report.plans[category.value]
-            # Orphans lose everything; changed documents lose their old chunks before new ones are written.
+            # Orphans lose everything; documents to rebuild lose their completion mark, then their old chunks.
             self._remove(category, plan.deleted)
-            self._remove(category, plan.changed, cleaned_too=False)
+            self._remove(category, plan.changed)
             logger.info(
                 "{}: {} documents, {} to (re)build, {} unchanged, {} removed.",
                 category.value,
@@ -173,6 +181,8 @@ class FeatureStoreUpdater:
             self._prepare_collections()
             report.embedding_seconds, report.chunks_written = self._embed_and_write(chunks)
         self._write_cleaned(cleaned)
+        if cleaned:
+            self._optimize()
         report.total_seconds = time.perf_counter() - started
         return report
 
@@ -180,15 +190,24 @@ class FeatureStoreUpdater:
         dimension = self._embedder.dimension
         for category in DataCategory:
             self._store.ensure_collection(category.cleaned_collection, None)
-            self._store.ensure_collection(category.embedded_collection, dimension)
+            self._store.ensure_collection(category.embedded_collection, dimension, sparse=True)
 
-    def _remove(self, category: DataCategory, document_ids: list[UUID], *, cleaned_too: bool = True) -> None:
-        """Delete the chunks (and, for orphans, the cleaned record) of these documents."""
+    def _optimize(self) -> None:
+        """Build the stores' indexes once the bulk load is over, so searches run on them."""
+        for category in DataCategory:
+            self._store.optimize(category.embedded_collection)
+            self._store.optimize(category.cleaned_collection)
+
+    def _remove(self, category: DataCategory, document_ids: list[UUID]) -> None:
+        """Delete the cleaned records (completion marks) of these documents first, then their chunks.
+
+        In this order a run that dies in between leaves unmarked documents, which the next run rebuilds; the other
+        order would leave marked documents with no chunks, skipped as unchanged (a crash in a full rebuild did that).
+        """
         for batch in _batched(document_ids, 512):
             ids = [str(i) for i in batch]
+            self._store.delete_where(category.cleaned_collection, {"document_id": ids})
             self._store.delete_where(category.embedded_collection, {"document_id": ids})
-            if cleaned_too:
-                self._store.delete_where(category.cleaned_collection, {"document_id": ids})
 
     def _clean_and_chunk(self, plans: dict[str, CategoryPlan]) -> tuple[list[CleanedDocument], list[Chunk]]:
         cleaned: list[CleanedDocument] = []
@@ -229,12 +248,14 @@ class FeatureStoreUpdater:
         return seconds, written
 
     def _write_group(self, group: list[Chunk], vectors: list[list[float]]) -> None:
+        """Add the BM25 vectors (cheap, so here in the writer thread) and write the group."""
+        sparse_vectors = self._sparse_embedder.embed_documents([chunk.content for chunk in group])
         by_collection: dict[str, list[VectorRecord]] = {}
-        for chunk, vector in zip(group, vectors, strict=True):
+        for chunk, vector, sparse in zip(group, vectors, sparse_vectors, strict=True):
             payload = chunk.model_dump(mode="json", exclude={"id"})
             payload["embedding_model_id"] = self._embedder.model_id
             by_collection.setdefault(chunk.category.embedded_collection, []).append(
-                VectorRecord(id=chunk.id, payload=payload, vector=vector)
+                VectorRecord(id=chunk.id, payload=payload, vector=vector, sparse=sparse)
             )
         for collection, records in by_collection.items():
             self._store.upsert(collection, records)

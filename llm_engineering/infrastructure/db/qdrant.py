@@ -1,6 +1,10 @@
-"""Qdrant feature-store adapter: local mode on disk by default, server or cloud when configured."""
+"""Qdrant feature-store adapter on qdrant-client: a Qdrant server or Qdrant Cloud (and local mode in tests and benches).
+
+The embedded default is Qdrant Edge (qdrant_edge.py); both adapters store the same named vectors.
+"""
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -9,31 +13,29 @@ from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from llm_engineering.domain.exceptions import VectorStoreError
-from llm_engineering.domain.ports import Filters, SearchHit, VectorRecord
+from llm_engineering.domain.ports import Filters, SearchHit, SparseVector, VectorRecord
 from llm_engineering.settings import Settings
 
 # Payload fields filtered on by the pipelines and the retriever.
 INDEXED_FIELDS = ("author_id", "document_id", "author_full_name")
+# The named vectors of an embedded collection, the same in every backend.
+DENSE_VECTOR = "dense"
+SPARSE_VECTOR = "bm25"
+# Reciprocal rank fusion constant: the usual 60 (qdrant-client local mode would use 2 if left unset).
+RRF_K = 60
 
 
 def build_qdrant_client(settings: Settings) -> QdrantClient:
-    """Cloud, server or on-disk local mode, following the settings."""
-    backend = settings.qdrant_backend
+    """Qdrant Cloud or a Qdrant server, following the settings."""
     api_key = settings.QDRANT_APIKEY.get_secret_value() if settings.QDRANT_APIKEY else None
-    try:
-        if backend == "cloud":
-            return QdrantClient(url=settings.QDRANT_CLOUD_URL, api_key=api_key)
-        if backend == "server":
-            return QdrantClient(host=settings.QDRANT_DATABASE_HOST, port=settings.QDRANT_DATABASE_PORT, api_key=api_key)
-        path = settings.data_dir / "qdrant"
-        path.mkdir(parents=True, exist_ok=True)
-        return QdrantClient(path=str(path))
-    except RuntimeError as error:
-        # Local mode takes a file lock: a second process on the same folder fails here.
-        raise VectorStoreError(
-            f"Cannot open the local Qdrant store in {settings.data_dir / 'qdrant'}: {error}. "
-            "Another process (a pipeline or the API) holds it; stop it or set QDRANT_DATABASE_HOST to a Qdrant server."
-        ) from error
+    if settings.qdrant_backend == "cloud":
+        return QdrantClient(url=settings.QDRANT_CLOUD_URL, api_key=api_key)
+    if settings.qdrant_backend == "server":
+        return QdrantClient(host=settings.QDRANT_DATABASE_HOST, port=settings.QDRANT_DATABASE_PORT, api_key=api_key)
+    raise VectorStoreError(
+        "qdrant-client is the adapter for a Qdrant server or Qdrant Cloud; the embedded default is Qdrant Edge "
+        "(build the store with build_vector_store(settings), or set QDRANT_DATABASE_HOST)."
+    )
 
 
 def to_qdrant_filter(filters: Filters | None) -> models.Filter | None:
@@ -50,8 +52,20 @@ def to_qdrant_filter(filters: Filters | None) -> models.Filter | None:
     return models.Filter(must=conditions)
 
 
+def _record(point: Any) -> VectorRecord:
+    vectors = point.vector if isinstance(point.vector, dict) else {}
+    dense = vectors.get(DENSE_VECTOR)
+    sparse = vectors.get(SPARSE_VECTOR)
+    return VectorRecord(
+        id=UUID(str(point.id)),
+        payload=dict(point.payload or {}),
+        vector=list(dense) if dense is not None else None,
+        sparse=SparseVector(indices=list(sparse.indices), values=list(sparse.values)) if sparse is not None else None,
+    )
+
+
 class QdrantVectorStore:
-    """Implements the VectorStore port; every write waits for Qdrant to acknowledge it."""
+    """Implements the VectorStore port on qdrant-client; every write waits for Qdrant to acknowledge it."""
 
     def __init__(self, client: QdrantClient, *, is_local: bool, upsert_batch_size: int = 256) -> None:
         self._client = client
@@ -61,7 +75,16 @@ class QdrantVectorStore:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "QdrantVectorStore":
-        return cls(build_qdrant_client(settings), is_local=settings.qdrant_backend == "local")
+        """The store on the Qdrant server or cloud that the settings name."""
+        return cls(build_qdrant_client(settings), is_local=False)
+
+    @classmethod
+    def local(cls, path: Path | None = None) -> "QdrantVectorStore":
+        """qdrant-client's pure-Python local mode, in memory (None) or in a folder: for tests and benchmarks."""
+        if path is None:
+            return cls(QdrantClient(":memory:"), is_local=True)
+        path.mkdir(parents=True, exist_ok=True)
+        return cls(QdrantClient(path=str(path)), is_local=True)
 
     @property
     def client(self) -> QdrantClient:
@@ -73,53 +96,73 @@ class QdrantVectorStore:
     def collection_names(self) -> list[str]:
         return sorted(collection.name for collection in self._client.get_collections().collections)
 
-    def ensure_collection(self, name: str, vector_size: int | None) -> None:
-        """Create the collection if missing: cosine vectors of `vector_size`, or payload only."""
+    def ensure_collection(self, name: str, vector_size: int | None, *, sparse: bool = False) -> None:
+        """Create the collection if missing: cosine `dense` vectors of `vector_size` (None: none), `bm25` if sparse."""
         if name in self._known:
             return
+        if self._client.collection_exists(name) and not self._has_schema(name, vector_size, sparse=sparse):
+            # Written before the named dense + sparse scheme: its points are derived data, and their cleaned
+            # records carry an older feature version, so the feature pipeline rebuilds them.
+            logger.warning("Qdrant collection {} predates the dense + BM25 scheme: recreating it.", name)
+            self._client.delete_collection(name)
         if not self._client.collection_exists(name):
-            vectors: Any = (
-                {} if vector_size is None else models.VectorParams(size=vector_size, distance=models.Distance.COSINE)
-            )
-            self._client.create_collection(collection_name=name, vectors_config=vectors)
-            logger.info(
-                "Created Qdrant collection {} ({}).",
-                name,
-                "payload only" if vector_size is None else f"{vector_size}-d cosine",
-            )
-            if not self._is_local:
-                # Local mode has no payload indexes (it filters by scanning); servers need them for speed.
-                for field in INDEXED_FIELDS:
-                    self._client.create_payload_index(name, field, field_schema=models.PayloadSchemaType.KEYWORD)
-        else:
-            self._check_dimension(name, vector_size)
+            self._create(name, vector_size, sparse=sparse)
         self._known.add(name)
 
-    def _check_dimension(self, name: str, vector_size: int | None) -> None:
-        if vector_size is None:
-            return
-        params = self._client.get_collection(name).config.params.vectors
-        size = getattr(params, "size", None)
-        if size is not None and size != vector_size:
-            raise VectorStoreError(
-                f"Collection {name} holds {size}-d vectors but the embedder makes {vector_size}-d ones. "
-                "Rebuild the feature store (feature pipeline with --full) after changing TEXT_EMBEDDING_MODEL_ID."
-            )
+    def _create(self, name: str, vector_size: int | None, *, sparse: bool) -> None:
+        vectors = (
+            {}
+            if vector_size is None
+            else {DENSE_VECTOR: models.VectorParams(size=vector_size, distance=models.Distance.COSINE)}
+        )
+        sparse_vectors = {SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)} if sparse else None
+        self._client.create_collection(
+            collection_name=name, vectors_config=vectors, sparse_vectors_config=sparse_vectors
+        )
+        logger.info(
+            "Created Qdrant collection {} ({}{}).",
+            name,
+            "payload only" if vector_size is None else f"{vector_size}-d cosine",
+            " + BM25 sparse" if sparse else "",
+        )
+        if not self._is_local:
+            # Local mode has no payload indexes (it filters by scanning); servers need them for speed.
+            for field in INDEXED_FIELDS:
+                self._client.create_payload_index(name, field, field_schema=models.PayloadSchemaType.KEYWORD)
+
+    def _has_schema(self, name: str, vector_size: int | None, *, sparse: bool) -> bool:
+        """True when the collection holds the wanted vectors; raises when only the dimension differs."""
+        params = self._client.get_collection(name).config.params
+        dense = params.vectors.get(DENSE_VECTOR) if isinstance(params.vectors, dict) else None
+        if vector_size is not None:
+            if dense is None:
+                return False
+            if dense.size != vector_size:
+                raise VectorStoreError(
+                    f"Collection {name} holds {dense.size}-d vectors but the embedder makes {vector_size}-d ones. "
+                    "Rebuild the feature store (feature pipeline with full: true) after changing "
+                    "TEXT_EMBEDDING_MODEL_ID."
+                )
+        return not sparse or SPARSE_VECTOR in (params.sparse_vectors or {})
 
     def upsert(self, collection: str, records: Sequence[VectorRecord]) -> None:
         """Write records in batches; a failed batch raises with the collection named."""
         for start in range(0, len(records), self._batch_size):
             batch = records[start : start + self._batch_size]
-            points = [
-                models.PointStruct(
-                    id=str(record.id), vector=record.vector if record.vector is not None else {}, payload=record.payload
-                )
-                for record in batch
-            ]
+            points = [models.PointStruct(id=str(r.id), vector=self._vectors(r), payload=r.payload) for r in batch]
             try:
                 self._client.upsert(collection_name=collection, points=points, wait=True)
             except (UnexpectedResponse, ResponseHandlingException, ValueError) as error:
                 raise VectorStoreError(f"Upsert of {len(points)} points into {collection} failed: {error}") from error
+
+    @staticmethod
+    def _vectors(record: VectorRecord) -> dict[str, Any]:
+        vectors: dict[str, Any] = {}
+        if record.vector is not None:
+            vectors[DENSE_VECTOR] = record.vector
+        if record.sparse is not None:
+            vectors[SPARSE_VECTOR] = models.SparseVector(indices=record.sparse.indices, values=record.sparse.values)
+        return vectors
 
     def delete_where(self, collection: str, filters: Filters) -> None:
         """Delete every point whose payload matches; refuses an empty filter (that would wipe all)."""
@@ -154,9 +197,7 @@ class QdrantVectorStore:
                 with_payload=list(payload_fields) if payload_fields is not None else True,
                 with_vectors=with_vectors,
             )
-            for point in points:
-                vector = point.vector if isinstance(point.vector, list) else None
-                yield VectorRecord(id=UUID(str(point.id)), payload=dict(point.payload or {}), vector=vector)  # type: ignore[arg-type]
+            yield from (_record(point) for point in points)
             if offset is None:
                 return
 
@@ -164,19 +205,53 @@ class QdrantVectorStore:
         self, collection: str, vector: Sequence[float], *, k: int = 5, filters: Filters | None = None
     ) -> list[SearchHit]:
         """The k nearest points by cosine similarity, among those matching the filter."""
+        if not self._client.collection_exists(collection):
+            return []
         response = self._client.query_points(
             collection_name=collection,
             query=list(vector),
+            using=DENSE_VECTOR,
             query_filter=to_qdrant_filter(filters),
             limit=k,
             with_payload=True,
         )
-        return [
-            SearchHit(record=VectorRecord(id=UUID(str(point.id)), payload=dict(point.payload or {})), score=point.score)
-            for point in response.points
-        ]
+        return [SearchHit(record=_record(point), score=point.score) for point in response.points]
+
+    def hybrid_search(
+        self,
+        collection: str,
+        vector: Sequence[float],
+        sparse: SparseVector,
+        *,
+        k: int = 5,
+        filters: Filters | None = None,
+        candidates: int = 50,
+    ) -> list[SearchHit]:
+        """Dense and BM25 candidates (each filtered), fused by reciprocal rank: one query_points call."""
+        if not self._client.collection_exists(collection):
+            return []
+        selector = to_qdrant_filter(filters)
+        response = self._client.query_points(
+            collection_name=collection,
+            prefetch=[
+                models.Prefetch(query=list(vector), using=DENSE_VECTOR, filter=selector, limit=candidates),
+                models.Prefetch(
+                    query=models.SparseVector(indices=sparse.indices, values=sparse.values),
+                    using=SPARSE_VECTOR,
+                    filter=selector,
+                    limit=candidates,
+                ),
+            ],
+            query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
+            limit=k,
+            with_payload=True,
+        )
+        return [SearchHit(record=_record(point), score=point.score) for point in response.points]
 
     def count(self, collection: str, filters: Filters | None = None) -> int:
         if not self._client.collection_exists(collection):
             return 0
         return self._client.count(collection_name=collection, count_filter=to_qdrant_filter(filters), exact=True).count
+
+    def optimize(self, collection: str) -> None:
+        """A Qdrant server indexes in the background, and local mode has no indexes: nothing to do."""
