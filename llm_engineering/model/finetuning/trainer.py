@@ -6,6 +6,7 @@ benchmark. It reads nothing from ZenML or the settings; the caller passes the ba
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from collections.abc import Mapping
@@ -57,6 +58,8 @@ def train(
     tracker: ExperimentTracker | None = None,
 ) -> TrainingOutcome:
     """Train a LoRA on `rows` from `base_model`, resuming from `work_dir`'s last checkpoint; save adapter + merged."""
+    # transformers imports comet_ml when it is installed, and Comet would report its errors to sentry.io.
+    os.environ.setdefault("COMET_ERROR_TRACKING_ENABLE", "false")
     from transformers import set_seed
     from transformers.trainer_utils import get_last_checkpoint
 
@@ -290,15 +293,11 @@ def _metrics(
     resumed_from_step: int,
 ) -> dict[str, float]:
     history = trainer.state.log_history
-    losses = [entry["loss"] for entry in history if "loss" in entry]
-    eval_losses = [entry["eval_loss"] for entry in history if "eval_loss" in entry]
+    losses = [float(entry["loss"]) for entry in history if "loss" in entry]
+    eval_losses = [float(entry["eval_loss"]) for entry in history if "eval_loss" in entry]
     runtime = float(train_metrics.get("train_runtime", 0.0))
     tokens = float(trainer.state.num_input_tokens_seen)
     metrics = {
-        "train_loss": float(train_metrics.get("train_loss", losses[-1] if losses else float("nan"))),
-        "first_logged_loss": float(losses[0]) if losses else float("nan"),
-        "last_logged_loss": float(losses[-1]) if losses else float("nan"),
-        "eval_loss": float(eval_losses[-1]) if eval_losses else float("nan"),
         "perplexity_before": perplexity_before,
         "perplexity_after": perplexity_after,
         "perplexity_ratio": perplexity_after / perplexity_before,
@@ -309,4 +308,10 @@ def _metrics(
         "global_step": float(trainer.state.global_step),
         "resumed_from_step": float(resumed_from_step),
     }
+    if "train_loss" in train_metrics:
+        metrics["train_loss"] = float(train_metrics["train_loss"])
+    if losses:
+        metrics["first_logged_loss"], metrics["last_logged_loss"] = losses[0], losses[-1]
+    if eval_losses:
+        metrics["eval_loss"] = eval_losses[-1]
     return metrics

@@ -1,0 +1,5 @@
+"""Steps of the training pipeline."""
+
+from steps.training.train import train_locally
+
+__all__ = ["train_locally"]
