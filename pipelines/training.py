@@ -3,7 +3,7 @@
 from zenml import Model, pipeline
 
 from llm_engineering.model.finetuning.config import TrainingConfig
-from steps.training import train_locally
+from steps.training import train_locally, train_on_sagemaker
 
 
 @pipeline
@@ -14,4 +14,5 @@ def training(config: TrainingConfig) -> None:
         tags=[config.finetuning_type],
         description="The LLM Twin: the author's voice, LoRA fine-tuned (SFT, then DPO) from a small instruct model.",
     )
-    train_locally.with_options(model=model)(config)
+    train = train_on_sagemaker if config.runner == "sagemaker" else train_locally
+    train.with_options(model=model)(config)

@@ -81,8 +81,6 @@ class SageMakerSection(RunConfig):
     py_version: str = "py312"
     # S3 key prefix for the uploaded datasets, code and outputs (in the session's default bucket).
     s3_prefix: str = "llm-twin/training"
-    # Wait for the job and register its model; false only launches it.
-    wait: bool = True
 
 
 class TrainingConfig(RunConfig):
