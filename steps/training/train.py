@@ -7,6 +7,7 @@ from zenml import get_step_context, log_metadata, step
 from zenml.client import Client
 from zenml.model.utils import link_artifact_to_model
 
+from llm_engineering.infrastructure.llm.factory import llm_models_dir
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
 from llm_engineering.infrastructure.tracking import comet_tracker
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
@@ -65,7 +66,7 @@ def training_rows(config: TrainingConfig) -> TrainingRows:
 
 def training_base(config: TrainingConfig, settings: Settings) -> tuple[str, str]:
     """(model folder or id to load, how to describe it): the configured base for SFT, the registry's SFT for DPO."""
-    models_dir = settings.data_dir / "models"
+    models_dir = llm_models_dir(settings)
     if config.finetuning_type == "sft":
         return resolve_llm_model(config.base_model, models_dir), config.base_model
     sft = find_model_version(config.model_name, config.dpo.sft_version, tag="sft")
