@@ -12,7 +12,13 @@ from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
 from llm_engineering.infrastructure.tracking import comet_tracker
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
 from llm_engineering.model.finetuning.config import TrainingConfig
-from llm_engineering.model.finetuning.data import TrainingRows, capped, load_rows, rows_from_dataset
+from llm_engineering.model.finetuning.data import (
+    DatasetSourceError,
+    TrainingRows,
+    capped,
+    load_rows,
+    rows_from_dataset,
+)
 from llm_engineering.model.finetuning.trainer import TrainingOutcome, flat_parameters, run_key, train
 from llm_engineering.model.registry import ModelFolder, ModelFolderMaterializer, find_model_version, load_model_folder
 from llm_engineering.settings import Settings
@@ -55,7 +61,7 @@ def training_rows(config: TrainingConfig) -> TrainingRows:
         artifact = Client().get_artifact_version(name, config.dataset.artifact_version)
     except KeyError:
         pinned = f" version {config.dataset.artifact_version}" if config.dataset.artifact_version else ""
-        raise KeyError(
+        raise DatasetSourceError(
             f"No artifact {name}{pinned}: run the dataset pipeline first (poe quickstart), pin an existing version "
             "(zenml artifact version list), or set dataset.source: json."
         ) from None
