@@ -76,3 +76,14 @@ def test_unreachable_hub_is_said_plainly(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(DatasetSourceError, match="Hugging Face Hub is unreachable"):
         rows_from_huggingface("mlabonne/llmtwin-not-cached-here", "sft")
+
+
+def test_a_hub_style_dataset_with_the_books_columns(tmp_path: Path) -> None:
+    """load_dataset reads a local folder of split files as it reads a Hub repository (offline here)."""
+    folder = tmp_path / "llmtwin"
+    folder.mkdir()
+    for split, count in (("train", 3), ("test", 1)):
+        lines = [json.dumps({"instruction": f"Q{i}?", "output": f"A{i}."}) for i in range(count)]
+        (folder / f"{split}.jsonl").write_text("\n".join(lines) + "\n")
+    rows = rows_from_huggingface(str(folder), "sft")
+    assert len(rows.train) == 3 and rows.test == [{"instruction": "Q0?", "output": "A0."}]
