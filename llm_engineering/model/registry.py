@@ -84,7 +84,7 @@ def find_model_version(
         raise RegistryError(
             f"The registry has no {model_name} version {requested}{tagged}; run the training pipeline first "
             "(poe run-training-pipeline, finetuning_type: sft), or check `zenml model version list "
-            f"{model_name}`."
+            f"--model {model_name}`."
         ) from None
     raise RegistryError(f"Model version {version!r} is neither latest, production, staging nor a number.")
 
