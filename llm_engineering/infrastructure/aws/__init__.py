@@ -1,1 +1,1 @@
-"""SageMaker: deploy the twin on the Hugging Face TGI container, autoscale it, test it and delete it."""
+"""AWS adapters: SageMaker roles, training jobs, and the twin's TGI endpoint (deploy, autoscale, test, delete)."""

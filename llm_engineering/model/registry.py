@@ -1,0 +1,132 @@
+"""The model registry (ZenML Model Control Plane): how trained models are stored, and how later pipelines find them.
+
+Evaluation and inference never take a file path: they ask for a model name and "latest", "production" or a version
+number, and get the merged model's folder, copied once from the artifact store into a local cache.
+"""
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from loguru import logger
+from zenml.enums import ArtifactType, ModelStages
+from zenml.io import fileio
+from zenml.materializers.base_materializer import BaseMaterializer
+
+if TYPE_CHECKING:
+    from zenml.models import ModelVersionResponse
+
+ADAPTER_ARTIFACT = "lora_adapter"
+MERGED_MODEL_ARTIFACT = "merged_model"
+
+
+class RegistryError(LookupError):
+    """The registry has no model version matching the request; the message says what to run first."""
+
+
+@dataclass(frozen=True)
+class ModelFolder:
+    """A saved model folder (safetensors + config + tokenizer, or a LoRA adapter), stored file by file."""
+
+    path: Path
+
+
+class ModelFolderMaterializer(BaseMaterializer):
+    """Stores a ModelFolder as its plain files (inspectable, no archive to compress) and loads it to a temp folder."""
+
+    ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = (ModelFolder,)
+    ASSOCIATED_ARTIFACT_TYPE: ClassVar[ArtifactType] = ArtifactType.MODEL
+
+    def load(self, data_type: type[Any]) -> ModelFolder:
+        """Copy the stored files into a fresh local folder."""
+        with self.get_temporary_directory(delete_at_exit=False, delete_after_step_execution=False) as directory:
+            _copy_tree(self.uri, directory)
+            return ModelFolder(Path(directory))
+
+    def save(self, data: ModelFolder) -> None:
+        """Copy every file of the folder into the artifact store."""
+        _copy_tree(str(data.path), self.uri)
+
+
+def _copy_tree(source: str, destination: str) -> None:
+    # Either side may be an artifact-store URI (s3://, gs://), not a local path: string joins, not pathlib.
+    for root, _, files in fileio.walk(source):
+        relative = os.path.relpath(str(root), source)
+        target_dir = destination if relative == "." else f"{destination.rstrip('/')}/{relative}"
+        fileio.makedirs(target_dir)
+        for name in files:
+            fileio.copy(f"{str(root).rstrip('/')}/{name!s}", f"{target_dir}/{name!s}", overwrite=True)
+
+
+def find_model_version(
+    model_name: str, version: str | int = "latest", tag: str | None = None
+) -> "ModelVersionResponse":
+    """The version asked for: "latest" (newest, with `tag` if given), "production", "staging", or a number."""
+    from zenml.client import Client
+
+    client = Client()
+    requested = str(version).lower()
+    try:
+        if requested == "latest" and tag is not None:
+            page = client.list_model_versions(model=model_name, tags=[tag], sort_by="desc:number", size=1, hydrate=True)
+            if not page.items:
+                raise KeyError(tag)
+            return page.items[0]
+        if requested in {ModelStages.LATEST, ModelStages.PRODUCTION, ModelStages.STAGING}:
+            return client.get_model_version(model_name, ModelStages(requested))
+        if requested.isdigit():
+            return client.get_model_version(model_name, int(requested))
+    except KeyError:
+        tagged = f" tagged {tag}" if tag else ""
+        raise RegistryError(
+            f"The registry has no {model_name} version {requested}{tagged}; run the training pipeline first "
+            "(poe run-training-pipeline, finetuning_type: sft), or check `zenml model version list "
+            f"--model {model_name}`."
+        ) from None
+    raise RegistryError(f"Model version {version!r} is neither latest, production, staging nor a number.")
+
+
+def load_model_folder(
+    model_name: str,
+    version: str | int,
+    cache_dir: Path,
+    *,
+    tag: str | None = None,
+    artifact: str = MERGED_MODEL_ARTIFACT,
+) -> Path:
+    """The local folder of a registered model's merged weights (or adapter), copied once per artifact version."""
+    model_version = find_model_version(model_name, version, tag)
+    try:
+        artifact_version = model_version.get_artifact(artifact)
+    except KeyError:
+        artifact_version = None
+    if artifact_version is None:
+        raise RegistryError(
+            f"{model_name} version {model_version.number} has no {artifact} artifact; it was not made by the training "
+            "pipeline, or its run failed. Pick another version."
+        )
+    target = cache_dir / f"{model_name}-v{model_version.number}-{artifact}-{str(artifact_version.id)[:8]}"
+    if target.is_dir():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    loaded = artifact_version.load()
+    if not isinstance(loaded, ModelFolder):
+        raise RegistryError(f"{model_name} version {model_version.number}'s {artifact} is not a model folder.")
+    # Copied beside the target and renamed in one step: a crash mid-copy leaves no half-written model.
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=cache_dir))
+    try:
+        shutil.copytree(loaded.path, staging, dirs_exist_ok=True)
+        staging.chmod(0o755)
+        try:
+            staging.rename(target)
+        except OSError:
+            if not target.is_dir():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(loaded.path, ignore_errors=True)
+    logger.info("{} version {} ({}) is at {}.", model_name, model_version.number, artifact, target)
+    return target

@@ -1,0 +1,73 @@
+"""The training pipeline through ZenML on a tiny model: SFT then DPO versions of TwinLlama in the Control Plane."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llm_engineering.model.finetuning.config import TrainingConfig
+from llm_engineering.model.registry import RegistryError, find_model_version, load_model_folder
+from tests.training_support import instruct_dataset, make_tiny_llama, preference_dataset
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Steps read get_settings(): point DATA_DIR at the test's folder, without any Comet key."""
+    from llm_engineering.settings import get_settings
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("COMET_API_KEY", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()
+
+
+@pytest.mark.slow
+def test_sft_then_dpo_versions_with_artifacts_and_metadata(data_dir: Path, tmp_path: Path) -> None:
+    from zenml import save_artifact
+
+    from pipelines.training import training
+
+    model_name = f"TwinLlamaTest{tmp_path.name[-6:].replace('_', '')}"
+    base = make_tiny_llama(tmp_path / "tiny")
+    with pytest.raises(RegistryError, match="run the training pipeline first"):
+        find_model_version(model_name, "latest", tag="sft")
+
+    instruct = save_artifact(instruct_dataset(12, 3), name="instruct_datasets")
+    save_artifact(preference_dataset(12, 3), name="preference_datasets")
+    config = TrainingConfig(
+        base_model=str(base),
+        model_name=model_name,
+        num_train_epochs=2,
+        learning_rate=5e-3,
+        max_length=96,
+        lora={"r": 4, "alpha": 8},
+        logging_steps=1,
+    )
+    training.with_options(enable_cache=False)(config=config)
+    sft = find_model_version(model_name, "latest")
+    assert [tag.name for tag in sft.tags] == ["sft"]
+    metadata: dict[str, Any] = dict(sft.run_metadata)
+    assert metadata["base_model"] == str(base)
+    assert metadata["hyperparameters"]["lora.r"] == 4
+    for key in ("train_loss", "eval_loss", "perplexity_before", "perplexity_after", "tokens_per_s", "wall_time_s"):
+        assert isinstance(metadata[key], float), key
+    assert metadata["perplexity_after"] < metadata["perplexity_before"]
+    assert sft.get_artifact("lora_adapter") is not None
+    assert sft.get_artifact("merged_model") is not None
+    linked_dataset = sft.get_artifact("instruct_datasets")
+    assert linked_dataset is not None and linked_dataset.id == instruct.id
+
+    merged = load_model_folder(model_name, "latest", data_dir / "cache")
+    assert (merged / "model.safetensors").is_file() and (merged / "tokenizer.json").is_file()
+    assert load_model_folder(model_name, sft.number, data_dir / "cache") == merged  # cached, copied once
+    assert list((data_dir / "comet").glob("*.zip"))
+
+    training.with_options(enable_cache=False)(config=config.model_copy(update={"finetuning_type": "dpo"}))
+    dpo = find_model_version(model_name, "latest")
+    assert dpo.number == sft.number + 1
+    assert [tag.name for tag in dpo.tags] == ["dpo"]
+    assert dpo.run_metadata["base_model"] == f"{model_name} version {sft.number} (sft)"
+    assert dpo.get_artifact("preference_datasets") is not None
+    assert find_model_version(model_name, "latest", tag="sft").number == sft.number
