@@ -1,6 +1,5 @@
 """Generation logic with a scripted client of our own LLM port (the real model is covered in integration tests)."""
 
-from collections.abc import Sequence
 from uuid import uuid4
 
 from llm_engineering.application.dataset.generation import (
@@ -11,23 +10,8 @@ from llm_engineering.application.dataset.generation import (
     parse_instruction,
 )
 from llm_engineering.domain.datasets import Extract
-from llm_engineering.domain.ports import ChatMessage, GenerationParams
 from llm_engineering.domain.types import DataCategory
-
-
-class ScriptedClient:
-    """Answers each conversation with the next scripted reply; records what it was asked."""
-
-    backend = "scripted"
-    model_id = "scripted-1"
-
-    def __init__(self, replies: list[str]) -> None:
-        self.replies = list(replies)
-        self.asked: list[Sequence[ChatMessage]] = []
-
-    def generate(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:
-        self.asked += conversations
-        return [self.replies.pop(0) for _ in conversations]
+from tests.fakes import ScriptedLLM
 
 
 def config(strategy: str) -> GenerationConfig:
@@ -60,7 +44,7 @@ def test_parse_instruction_strips_labels_and_quotes() -> None:
 
 def test_backtranslation_keeps_the_author_text_as_the_answer() -> None:
     extracts = [extract("Your dbt project has 900 models."), extract("Notebooks are not pipelines.")]
-    client = ScriptedClient(["Why do dbt projects sprawl?", ""])
+    client = ScriptedLLM(["Why do dbt projects sprawl?", ""])
     stats = GenerationStats()
     samples = generate_instructions(client, extracts, config("backtranslation"), stats, progress=False)
     assert [(s.instruction, s.output) for s in samples] == [("Why do dbt projects sprawl?", extracts[0].text)]
@@ -73,7 +57,7 @@ def test_generate_strategy_parses_pairs_and_drops_only_the_malformed_answer() ->
     good = '{"pairs": [{"instruction": "Q1?", "answer": "A1."}, {"instruction": "Q2?", "answer": "A2."}, ' + (
         '{"instruction": "Q3?", "answer": "A3."}]}'
     )
-    client = ScriptedClient([good, "not json", "still not json"])
+    client = ScriptedLLM([good, "not json", "still not json"])
     stats = GenerationStats()
     samples = generate_instructions(client, extracts, config("generate"), stats, progress=False)
     assert [s.instruction for s in samples] == ["Q1?", "Q2?"]  # capped at pairs_per_extract
@@ -83,14 +67,14 @@ def test_generate_strategy_parses_pairs_and_drops_only_the_malformed_answer() ->
 
 def test_rejected_answers_come_from_the_llm() -> None:
     [sample] = generate_instructions(
-        ScriptedClient(["What is a data contract?"]),
+        ScriptedLLM(["What is a data contract?"]),
         [extract("A data contract is a promise.")],
         config("backtranslation"),
         GenerationStats(),
         progress=False,
     )
     [triple] = add_rejected_answers(
-        ScriptedClient(["  A data contract is an agreement.  "]),
+        ScriptedLLM(["  A data contract is an agreement.  "]),
         [sample],
         config("backtranslation"),
         GenerationStats(),
