@@ -9,6 +9,7 @@ from zenml import log_metadata, step
 from llm_engineering.application.dataset.builder import DatasetConfig, build_dataset
 from llm_engineering.domain.datasets import InstructDataset, PreferenceDataset
 from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
+from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
 from llm_engineering.infrastructure.hf_datasets import push_to_hub
 from llm_engineering.infrastructure.llm.factory import build_llm_client
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
@@ -24,6 +25,7 @@ def _build(
             store,
             build_llm_client(settings),
             DatasetConfig.model_validate(dataset),
+            embedder=SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE),
             author_ids=[UUID(a) for a in author_ids],
         )
     finally:

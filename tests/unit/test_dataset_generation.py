@@ -2,6 +2,9 @@
 
 from uuid import uuid4
 
+import pytest
+from pydantic import ValidationError
+
 from llm_engineering.application.dataset.generation import (
     GenerationConfig,
     GenerationStats,
@@ -46,7 +49,8 @@ def test_backtranslation_keeps_the_author_text_as_the_answer() -> None:
     extracts = [extract("Your dbt project has 900 models."), extract("Notebooks are not pipelines.")]
     client = ScriptedLLM(["Why do dbt projects sprawl?", ""])
     stats = GenerationStats()
-    samples = generate_instructions(client, extracts, config("backtranslation"), stats, progress=False)
+    by_strategy = generate_instructions(client, extracts, config("backtranslation"), stats, progress=False)
+    samples = by_strategy["backtranslation"]
     assert [(s.instruction, s.output) for s in samples] == [("Why do dbt projects sprawl?", extracts[0].text)]
     assert stats.prompts == 2 and stats.dropped == 1 and stats.drop_reasons == {"unparseable_instruction": 1}
     assert client.asked[0][-1].content.endswith(extracts[0].text)  # the passage is in the prompt
@@ -59,7 +63,7 @@ def test_generate_strategy_parses_pairs_and_drops_only_the_malformed_answer() ->
     )
     client = ScriptedLLM([good, "not json", "still not json"])
     stats = GenerationStats()
-    samples = generate_instructions(client, extracts, config("generate"), stats, progress=False)
+    samples = generate_instructions(client, extracts, config("generate"), stats, progress=False)["generate"]
     assert [s.instruction for s in samples] == ["Q1?", "Q2?"]  # capped at pairs_per_extract
     assert all(s.document_id == extracts[0].document_id for s in samples)
     assert stats.retried == 1 and stats.drop_reasons == {"malformed_json": 1}
@@ -72,7 +76,7 @@ def test_rejected_answers_come_from_the_llm() -> None:
         config("backtranslation"),
         GenerationStats(),
         progress=False,
-    )
+    )["backtranslation"]
     [triple] = add_rejected_answers(
         ScriptedLLM(["  A data contract is an agreement.  "]),
         [sample],
@@ -85,3 +89,19 @@ def test_rejected_answers_come_from_the_llm() -> None:
         "A data contract is a promise.",
         "A data contract is an agreement.",
     )
+
+
+def test_strategy_is_one_name_or_a_list() -> None:
+    assert config("backtranslation").strategy == ("backtranslation",)
+    both = GenerationConfig.model_validate(config("generate").model_dump() | {"strategy": ["structure", "generate"]})
+    assert both.strategy == ("structure", "generate")
+    for bad in ([], ["structure", "structure"], "guess"):
+        with pytest.raises(ValidationError):
+            GenerationConfig.model_validate(config("generate").model_dump() | {"strategy": bad})
+
+
+def test_structure_alone_asks_the_llm_nothing() -> None:
+    structure_only = GenerationConfig.model_validate(config("generate").model_dump() | {"strategy": "structure"})
+    client = ScriptedLLM([])
+    assert generate_instructions(client, [extract("A")], structure_only, GenerationStats(), progress=False) == {}
+    assert client.calls == []
