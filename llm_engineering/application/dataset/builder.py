@@ -58,16 +58,16 @@ def collect_extracts(documents: Sequence[CleanedDocument], config: ExtractConfig
     return extracts
 
 
-def cap_per_category(rows: Sequence[Row], limit: int | None, seed: int) -> list[Row]:
-    """At most `limit` rows per category, a seeded draw spread over documents; all rows when limit is None."""
+def cap_per_category(rows: Sequence[Row], limit: int | None, seed: int) -> set[int]:
+    """Indices of at most `limit` rows per category, a seeded draw over all of them; every index when None."""
     if limit is None:
-        return list(rows)
+        return set(range(len(rows)))
     chosen: set[int] = set()
-    for category in {row.category for row in rows}:
+    for category in sorted({row.category for row in rows}):
         indices = [i for i, row in enumerate(rows) if row.category is category]
         random.Random(f"{seed}:{category.value}").shuffle(indices)  # noqa: S311 - a reproducible draw
         chosen.update(indices[:limit])
-    return [row for i, row in enumerate(rows) if i in chosen]
+    return chosen
 
 
 def _merge(counts: Iterable[dict[str, int]]) -> dict[str, int]:
@@ -104,8 +104,9 @@ def build_dataset(
         for category in config.extracts.categories
         for document in load_cleaned_documents(store, category, author_ids=author_ids)
     ]
-    extracts = collect_extracts(documents, config.extracts)
-    if not documents or (not extracts and "structure" not in config.generation.strategy):
+    llm_strategies = [name for name in config.generation.strategy if name != "structure"]
+    extracts = collect_extracts(documents, config.extracts) if llm_strategies else []
+    if not documents or (llm_strategies and not extracts):
         raise ValueError(
             "The feature store has no extracts for these authors and categories. "
             "Run the feature pipeline first, or lower extracts.min_words."
@@ -132,10 +133,13 @@ def build_dataset(
         )
     else:
         # Instruction-level filters first: no generic answer is generated for a row that would be dropped anyway.
-        usable = {
-            name: cap_per_category(rows, config.generation.rejected_max_per_category, config.seed)
-            for name, (rows, _) in filtered.items()
-        }
+        # The LLM answers at most rejected_max_per_category rows per category, drawn from every strategy's rows.
+        pooled = [(name, row) for name, (rows, _) in filtered.items() for row in rows]
+        drawn = cap_per_category([row for _, row in pooled], config.generation.rejected_max_per_category, config.seed)
+        usable: dict[str, list[InstructSample]] = {name: [] for name in filtered}
+        for index, (name, row) in enumerate(pooled):
+            if index in drawn:
+                usable[name].append(row)
         everything = [row for rows in usable.values() for row in rows]
         triples = add_rejected_answers(client, everything, config.generation, stats, progress=progress)
         kept_triples: list[PreferenceSample] = []
@@ -149,9 +153,8 @@ def build_dataset(
             counts.append(part_counts)
             metadata["kept_by_strategy"][name] = len(kept_part)
         filter_counts = _merge([*counts, *({k: v for k, v in c.items() if k != "kept"} for _, c in filtered.values())])
-        capped = len([row for rows, _ in filtered.values() for row in rows]) - len(everything)
-        if capped:
-            filter_counts["over_rejected_max_per_category"] = capped
+        if len(pooled) > len(everything):
+            filter_counts["over_rejected_max_per_category"] = len(pooled) - len(everything)
         dataset = PreferenceDataset(
             splits={c: PreferenceSplit(train=tr, test=te) for c, (tr, te) in _split(kept_triples, config).items()}
         )
