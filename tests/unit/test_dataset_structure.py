@@ -99,9 +99,11 @@ def test_repository_rows_ask_for_a_definition_by_name_with_docstring_and_reposit
         DataCategory.REPOSITORIES,
         "File: store/pit.py\n" + CODE,
         name="tiny-store",
-        files={"store/pit.py": CODE, "README.md": "# Tiny store\n\nA store."},
+        files={"README.md": "# Tiny store\n\nA store that keeps history.", "store/pit.py": CODE},
     )
-    rows = structure_rows([repository], embedder=None)
+    readme, *rows = structure_rows([repository], embedder=None)
+    assert readme.instruction == 'Write the section "Tiny store" of README.md in your repository tiny-store.'
+    assert readme.output == "A store that keeps history."
     assert rows[1].instruction == (
         "Write the Python method `Record.age` in store/pit.py of your repository tiny-store, "
         'whose docstring begins "Seconds since the record was written.".'

@@ -1,7 +1,8 @@
 """The `structure` strategy: instruction rows read off the shape of the author's own documents, with no LLM.
 
 Articles give one row per section, posts one row per post (its topic found by keyphrase extraction), and
-repositories one row per Python definition. The answer is always the author's own text.
+repositories one row per Python definition and per section of their markdown files. The answer is always the
+author's own text.
 """
 
 import ast
@@ -115,11 +116,17 @@ def article_rows(document: CleanedDocument) -> list[InstructSample]:
 
 
 def repository_rows(document: CleanedDocument) -> list[InstructSample]:
-    """One row per Python definition: asked for by name, with its docstring's first line and the repository."""
+    """One row per Python definition (by name, with its docstring's first line and the repository), and one per
+    section of the repository's markdown files, which are the author's prose."""
     files: dict[str, str] = document.metadata.get("files", {})
     repository = str(document.metadata.get("name") or document.link.rstrip("/").rsplit("/", 1)[-1])
     rows: list[InstructSample] = []
     for path, source in files.items():
+        if path.endswith(".md"):
+            rows += [
+                _row(document, f'Write the section "{s.heading}" of {path} in your repository {repository}.', s.text)
+                for s in sections(source)
+            ]
         if not path.endswith(".py"):
             continue
         for definition in definitions(path, source):
