@@ -2,6 +2,9 @@
 
 python -m tools.data_warehouse export [--dir output/data_warehouse]
 python -m tools.data_warehouse import [--dir data/sample]
+
+`import` also reads the LLM Engineer's Handbook's dump (UserDocument.json, ArticleDocument.json, PostDocument.json,
+RepositoryDocument.json) and converts its records to this project's documents.
 """
 
 import argparse
@@ -25,7 +28,11 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m tools.data_warehouse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("action", choices=["export", "import"])
-    parser.add_argument("--dir", type=Path, help="folder of users.json, articles.json, posts.json, repositories.json")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        help="folder of users.json, articles.json, posts.json, repositories.json (or the Handbook's *Document.json)",
+    )
     args = parser.parse_args(argv)
     configure_logging()
     directory: Path = args.dir or DEFAULT_DIRS[args.action]
@@ -36,12 +43,13 @@ def main(argv: list[str] | None = None) -> int:
             logger.info("Exported to {}: {}", directory, ", ".join(f"{k} {v}" for k, v in counts.items()))
         else:
             report = import_warehouse(warehouse, directory)
-            for category, counts in report.outcomes.items():
-                logger.info("{:<13} {}", category, ", ".join(f"{k} {v}" for k, v in counts.items()))
+            for name, counts in report.outcomes.items():
+                logger.info("{:<24} {}", name, ", ".join(f"{k} {v}" for k, v in counts.items()))
             logger.info(
-                "Imported {} users from {}: {} created, {} updated, {} unchanged.",
+                "Imported {} users from {} ({} format): {} created, {} updated, {} unchanged.",
                 report.users,
                 directory,
+                report.format,
                 report.total(WriteOutcome.CREATED),
                 report.total(WriteOutcome.UPDATED),
                 report.total(WriteOutcome.UNCHANGED),

@@ -1,7 +1,10 @@
 """What the twin holds: MongoDB and Qdrant counts, overall and per author, and the backends in use.
 
 python -m tools.status          # a readable table
-python -m tools.status --json   # {"mongo": {...}, "qdrant": {...}, "backends": {...}, "authors": {...}}
+python -m tools.status --json   # {"mongo": {}, "qdrant": {}, "backends": {}, "authors": {}, "errors": [...]}
+
+A store that cannot be read is listed under `errors`, with the variables to check; the rest is still reported,
+and the exit status is 1.
 """
 
 import argparse
@@ -9,6 +12,9 @@ import json
 import sys
 from typing import Any
 
+from pymongo.errors import PyMongoError
+
+from llm_engineering.domain.documents import UserDocument
 from llm_engineering.domain.exceptions import LLMTwinError
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import USERS, MongoDataWarehouse
@@ -17,6 +23,16 @@ from llm_engineering.settings import Settings, get_settings
 from tools.cli_logging import configure_logging
 
 QDRANT_COLLECTIONS = [c.cleaned_collection for c in DataCategory] + [c.embedded_collection for c in DataCategory]
+
+
+def mongo_error(settings: Settings, error: Exception) -> str:
+    """The MongoDB failure, with the variables that point the project at its warehouse."""
+    variables = (
+        "LOCAL_DATABASE_PORT and DATA_DIR (the embedded server), or set DATABASE_HOST"
+        if settings.uses_embedded_mongo
+        else "DATABASE_HOST"
+    )
+    return f"mongo: {error} Check {variables}, and DATABASE_NAME={settings.DATABASE_NAME}."
 
 
 def collect_status(settings: Settings) -> dict[str, Any]:
@@ -33,16 +49,23 @@ def collect_status(settings: Settings) -> dict[str, Any]:
         "authors": {},
         "errors": [],
     }
-    warehouse = MongoDataWarehouse.from_settings(settings)
-    users = warehouse.list_users()
-    report["mongo"][USERS] = len(users)
-    for category in DataCategory:
-        report["mongo"][category.value] = warehouse.count_documents(category)
-    for user in users:
-        report["authors"][user.full_name] = {
-            "mongo": {c.value: warehouse.count_documents(c, author_id=user.id) for c in DataCategory},
-            "qdrant": {},
+    users: list[UserDocument] = []
+    try:
+        warehouse = MongoDataWarehouse.from_settings(settings)
+        users = warehouse.list_users()
+        mongo = {USERS: len(users)} | {c.value: warehouse.count_documents(c) for c in DataCategory}
+        authors = {
+            user.full_name: {
+                "mongo": {c.value: warehouse.count_documents(c, author_id=user.id) for c in DataCategory},
+                "qdrant": {},
+            }
+            for user in users
         }
+    except (LLMTwinError, PyMongoError) as error:
+        users = []
+        report["errors"].append(mongo_error(settings, error))
+    else:
+        report["mongo"], report["authors"] = mongo, authors
     try:
         # Opened only for the counts: the embedded store admits one process at a time.
         store = build_vector_store(settings)
@@ -87,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(json.dumps(report, indent=2, sort_keys=True) if args.json else render_table(report))
-    return 0
+    return 1 if report["errors"] else 0
 
 
 if __name__ == "__main__":

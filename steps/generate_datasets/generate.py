@@ -9,6 +9,7 @@ from zenml import step
 from llm_engineering.application.dataset.builder import DatasetConfig, build_dataset
 from llm_engineering.domain.datasets import InstructDataset, PreferenceDataset
 from llm_engineering.infrastructure.db.vector_store import build_vector_store
+from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
 from llm_engineering.infrastructure.hf_datasets import push_to_hub
 from llm_engineering.infrastructure.llm.factory import build_llm_client
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
@@ -25,7 +26,11 @@ def _build(author_ids: list[str], dataset: DatasetConfig, kind: type[DatasetT]) 
     store = build_vector_store(settings)
     try:
         built, metadata = build_dataset(
-            store, build_llm_client(settings), dataset, author_ids=[UUID(a) for a in author_ids]
+            store,
+            build_llm_client(settings),
+            dataset,
+            embedder=SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE),
+            author_ids=[UUID(a) for a in author_ids],
         )
     finally:
         store.close()

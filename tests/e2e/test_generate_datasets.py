@@ -40,6 +40,7 @@ def test_instruct_and_preference_pipelines_then_export(
         "dataset.extracts.max_per_category": 4,
         "dataset.generation.max_new_tokens": 24,
         "dataset.generation.rejected_max_new_tokens": 24,
+        "dataset.generation.rejected_max_per_category": 4,
     }
     for name in ("generate_instruct_datasets.yaml", "generate_preference_datasets.yaml"):
         assert run_pipeline(["generate-datasets", "--config", str(write_config(tmp_path, name, small))]) == 0
@@ -48,6 +49,9 @@ def test_instruct_and_preference_pipelines_then_export(
 
     instruct = Client().get_artifact_version("instruct_datasets")
     assert instruct.run_metadata["extracts"] == 4
+    assert instruct.run_metadata["strategy"] == ["structure", "backtranslation"]
+    kept_by_strategy = instruct.run_metadata["kept_by_strategy"]
+    assert isinstance(kept_by_strategy, dict) and kept_by_strategy["structure"] == 25  # one per post, no LLM
     assert instruct.run_metadata["llm_model"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
 
     output = tmp_path / "output"

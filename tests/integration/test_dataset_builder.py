@@ -21,20 +21,28 @@ from llm_engineering.infrastructure.hf_datasets import to_dataset_dict
 from llm_engineering.infrastructure.llm.cache import CachedLLMClient
 from llm_engineering.infrastructure.llm.local import LocalTransformersClient
 from tests.conftest import REPO_ROOT, SAMPLE_DIR
+from tests.fakes import ScriptedLLM
 
 THEO = user_id("Theo Brandt")
 
 
-def dataset_config(kind: str, **extracts: Any) -> DatasetConfig:
+def dataset_config(kind: str, strategy: str | list[str] = "backtranslation", **extracts: Any) -> DatasetConfig:
     path = REPO_ROOT / "configs" / f"generate_{'instruct' if kind == 'instruction' else 'preference'}_datasets.yaml"
     values: dict[str, Any] = yaml.safe_load(path.read_text())["parameters"]["dataset"]
     values["extracts"] |= extracts
-    values["generation"] |= {"max_new_tokens": 24, "rejected_max_new_tokens": 32}
+    values["generation"] |= {"max_new_tokens": 24, "rejected_max_new_tokens": 32, "strategy": strategy}
     return DatasetConfig.model_validate(values)
 
 
 @pytest.fixture
-def features(warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter) -> VectorStoreAdapter:
+def embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2")
+
+
+@pytest.fixture
+def features(
+    warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter, embedder: SentenceTransformerEmbedder
+) -> VectorStoreAdapter:
     """Theo Brandt's cleaned documents in the feature store."""
     import_warehouse(warehouse, SAMPLE_DIR)
     chunking = yaml.safe_load((REPO_ROOT / "configs" / "feature_engineering.yaml").read_text())["parameters"][
@@ -43,7 +51,7 @@ def features(warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter) ->
     FeatureStoreUpdater(
         warehouse,
         vector_store,
-        SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2"),
+        embedder,
         ChunkingConfig.model_validate(chunking),
         sparse_embedder=Bm25SparseEmbedder(),
         embedding_batch_size=32,
@@ -110,6 +118,40 @@ def test_preference_dataset_pairs_the_author_with_a_generic_answer(
             assert len(row.chosen) >= 100 and row.chosen[0].isupper()
     hf = to_dataset_dict(dataset)
     assert hf["train"].column_names == ["prompt", "chosen", "rejected"]
+
+
+def test_structure_rows_come_from_the_documents_without_the_llm(
+    features: VectorStoreAdapter, embedder: SentenceTransformerEmbedder
+) -> None:
+    config = dataset_config("instruction", "structure")
+    no_llm = ScriptedLLM([])  # any call would fail: the structure strategy asks the LLM nothing
+    dataset, metadata = build_dataset(features, no_llm, config, embedder=embedder, author_ids=[THEO], progress=False)
+    assert isinstance(dataset, InstructDataset)
+    assert metadata["llm_prompts"] == 0 and metadata["strategy"] == ["structure"]
+    posts = dataset.splits[DataCategory.POSTS]
+    rows = posts.train + posts.test
+    assert len(rows) == 25  # one row per post of Theo's 25
+    assert metadata["kept_by_strategy"]["structure"] == sum(len(s.train) + len(s.test) for s in dataset.splits.values())
+    assert posts.train and posts.test
+    assert all(row.instruction.startswith("Write a LinkedIn post about ") for row in rows)
+    repository = dataset.splits[DataCategory.REPOSITORIES]
+    assert any("`lint_text`" in row.instruction for row in repository.train + repository.test)
+
+
+def test_two_strategies_are_filtered_apart_and_rejected_answers_capped(
+    features: VectorStoreAdapter, embedder: SentenceTransformerEmbedder
+) -> None:
+    config = dataset_config("preference", ["structure", "backtranslation"], categories=[DataCategory.POSTS])
+    config = config.model_copy(
+        update={"generation": config.generation.model_copy(update={"rejected_max_per_category": 5})}
+    )
+    # Backtranslation questions that pass the filters, then one generic answer per capped row.
+    llm = ScriptedLLM(["How do you pick a data tool?"] * 8 + ["A generic answer."] * 10)
+    dataset, metadata = build_dataset(features, llm, config, embedder=embedder, author_ids=[THEO], progress=False)
+    assert isinstance(dataset, PreferenceDataset)
+    assert len(llm.asked) == 8 + 5  # 8 extracts, then 5 rows (of both strategies) for a generic answer
+    assert set(metadata["kept_by_strategy"]) == {"structure", "backtranslation"}
+    assert metadata["filters"]["over_rejected_max_per_category"] > 0
 
 
 def test_empty_feature_store_gives_a_clear_error(vector_store: VectorStoreAdapter, llm: CachedLLMClient) -> None:

@@ -1,11 +1,13 @@
 """`python -m tools.status --json` as a user runs it."""
 
 import json
+import subprocess
+import sys
 
 from llm_engineering.application.warehouse_transfer import import_warehouse
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from tests.conftest import SAMPLE_DIR, run_tool
+from tests.conftest import REPO_ROOT, SAMPLE_DIR, free_port, run_tool
 
 
 def status(env: dict[str, str]) -> dict[str, object]:
@@ -40,3 +42,17 @@ def test_status_table_is_readable(warehouse: MongoDataWarehouse, cli_env: dict[s
     import_warehouse(warehouse, SAMPLE_DIR)
     table = run_tool("tools.status", env=cli_env)
     assert "MongoDB" in table and "Qdrant" in table and "Maya Okafor" in table
+
+
+def test_unreachable_mongo_is_listed_under_errors_and_exits_non_zero(cli_env: dict[str, str]) -> None:
+    env = cli_env | {"DATABASE_HOST": f"mongodb://127.0.0.1:{free_port()}", "DATABASE_TIMEOUT_MS": "300"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.status", "--json"], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    [error] = report["errors"]
+    assert error.startswith("mongo: ") and "DATABASE_HOST" in error
+    assert report["mongo"] == {} and report["authors"] == {}
+    assert report["qdrant"]["embedded_articles"] == 0  # the store that works is still reported
+    assert report["backends"]["mongo"] == "remote"

@@ -1,8 +1,14 @@
+import json
+from pathlib import Path
 from uuid import uuid4
 
+import pytest
+
 from llm_engineering.application.dataset.filters import (
+    WORKED_EXAMPLES,
     FilterConfig,
     copies_answer,
+    copies_worked_example,
     filter_instruct,
     filter_preference,
     looks_english,
@@ -20,6 +26,8 @@ CONFIG = FilterConfig(
     near_duplicate_similarity=0.8,
     english_only=True,
 )
+# Real replies of the packaged 135M model to the backtranslation prompt (see "source" in the file).
+REPLIES = json.loads((Path(__file__).parent.parent / "fixtures" / "smollm2_backtranslation_replies.json").read_text())
 ANSWER = (
     "We moved the nightly batch to spot instances and wrote a checkpoint every ten minutes, "
     "so a reclaimed machine cost us at most ten minutes of work instead of the whole night."
@@ -76,6 +84,36 @@ def test_requests_are_questions_or_imperatives() -> None:
     assert not looks_like_request("I'm sorry, as an AI I cannot edit text.")
 
 
+@pytest.mark.parametrize("reply", [r["instruction"] for r in REPLIES["not_requests"]])
+def test_real_small_model_replies_that_are_no_request_are_dropped(reply: str) -> None:
+    assert copies_worked_example(reply) or not looks_like_request(reply)
+
+
+@pytest.mark.parametrize("reply", [r["instruction"] for r in REPLIES["requests"]])
+def test_real_small_model_questions_to_the_author_are_kept(reply: str) -> None:
+    assert looks_like_request(reply) and not copies_worked_example(reply)
+
+
+def test_chatter_exclamations_and_prompt_talk_are_not_requests() -> None:
+    assert not looks_like_request("I'm glad you're happy with the answer. What else?")
+    assert not looks_like_request("What a great example! Can I help?")
+    assert not looks_like_request("Data contracts are promises between teams. Do you agree?")
+    assert not looks_like_request("How did you shorten the passage?")
+    assert not looks_like_request("Summarise it like this:")
+    assert not looks_like_request("How do you size a cluster? I'll explain below.")
+    assert looks_like_request("We run nightly jobs on spot instances. How do you keep them safe?") is False
+    assert looks_like_request('Write the section "Step one" of your article "GPU bills".')
+
+
+def test_a_copy_of_the_worked_example_is_dropped() -> None:
+    [example] = WORKED_EXAMPLES
+    assert copies_worked_example(example)
+    assert copies_worked_example(example.upper().rstrip("?"))
+    assert not copies_worked_example("How did you cut the cost of nightly training?")
+    kept, counts = filter_instruct([row(example)], CONFIG)
+    assert kept == [] and counts["instruction_copies_example"] == 1
+
+
 def test_language_and_copy_heuristics() -> None:
     assert looks_english(ANSWER)
     assert looks_english("def f(x):\n    return x")
@@ -109,3 +147,23 @@ def test_preference_applies_the_books_rules_to_chosen() -> None:
     assert counts["chosen_not_capitalised"] == 1
     assert counts["chosen_not_a_full_sentence"] == 1
     assert counts["rejected_empty"] == 1
+
+
+def test_code_chosen_is_not_held_to_the_prose_rules() -> None:
+    code = (
+        "def checkpoint(state: dict, path: str) -> None:\n"
+        "    with open(path, 'wb') as f:\n"
+        "        pickle.dump(state, f)"
+    )
+    triple = PreferenceSample(
+        prompt="Write the Python function `checkpoint` in train.py of your repository spot-trainer.",
+        chosen=code,
+        rejected="def checkpoint(): pass",
+        category=DataCategory.REPOSITORIES,
+        document_id=uuid4(),
+    )
+    kept, _ = filter_preference([triple], CONFIG)
+    assert kept == [triple]
+    as_post = triple.model_copy(update={"category": DataCategory.POSTS})
+    kept, counts = filter_preference([as_post], CONFIG)
+    assert kept == [] and counts["chosen_not_capitalised"] == 1

@@ -1,7 +1,9 @@
 """Generation logic with a scripted client of our own LLM port (the real model is covered in integration tests)."""
 
-from collections.abc import Sequence
 from uuid import uuid4
+
+import pytest
+from pydantic import ValidationError
 
 from llm_engineering.application.dataset.generation import (
     GenerationConfig,
@@ -11,23 +13,8 @@ from llm_engineering.application.dataset.generation import (
     parse_instruction,
 )
 from llm_engineering.domain.datasets import Extract
-from llm_engineering.domain.ports import ChatMessage, GenerationParams
 from llm_engineering.domain.types import DataCategory
-
-
-class ScriptedClient:
-    """Answers each conversation with the next scripted reply; records what it was asked."""
-
-    backend = "scripted"
-    model_id = "scripted-1"
-
-    def __init__(self, replies: list[str]) -> None:
-        self.replies = list(replies)
-        self.asked: list[Sequence[ChatMessage]] = []
-
-    def generate(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:
-        self.asked += conversations
-        return [self.replies.pop(0) for _ in conversations]
+from tests.fakes import ScriptedLLM
 
 
 def config(strategy: str) -> GenerationConfig:
@@ -60,9 +47,10 @@ def test_parse_instruction_strips_labels_and_quotes() -> None:
 
 def test_backtranslation_keeps_the_author_text_as_the_answer() -> None:
     extracts = [extract("Your dbt project has 900 models."), extract("Notebooks are not pipelines.")]
-    client = ScriptedClient(["Why do dbt projects sprawl?", ""])
+    client = ScriptedLLM(["Why do dbt projects sprawl?", ""])
     stats = GenerationStats()
-    samples = generate_instructions(client, extracts, config("backtranslation"), stats, progress=False)
+    by_strategy = generate_instructions(client, extracts, config("backtranslation"), stats, progress=False)
+    samples = by_strategy["backtranslation"]
     assert [(s.instruction, s.output) for s in samples] == [("Why do dbt projects sprawl?", extracts[0].text)]
     assert stats.prompts == 2 and stats.dropped == 1 and stats.drop_reasons == {"unparseable_instruction": 1}
     assert client.asked[0][-1].content.endswith(extracts[0].text)  # the passage is in the prompt
@@ -73,9 +61,9 @@ def test_generate_strategy_parses_pairs_and_drops_only_the_malformed_answer() ->
     good = '{"pairs": [{"instruction": "Q1?", "answer": "A1."}, {"instruction": "Q2?", "answer": "A2."}, ' + (
         '{"instruction": "Q3?", "answer": "A3."}]}'
     )
-    client = ScriptedClient([good, "not json", "still not json"])
+    client = ScriptedLLM([good, "not json", "still not json"])
     stats = GenerationStats()
-    samples = generate_instructions(client, extracts, config("generate"), stats, progress=False)
+    samples = generate_instructions(client, extracts, config("generate"), stats, progress=False)["generate"]
     assert [s.instruction for s in samples] == ["Q1?", "Q2?"]  # capped at pairs_per_extract
     assert all(s.document_id == extracts[0].document_id for s in samples)
     assert stats.retried == 1 and stats.drop_reasons == {"malformed_json": 1}
@@ -83,14 +71,14 @@ def test_generate_strategy_parses_pairs_and_drops_only_the_malformed_answer() ->
 
 def test_rejected_answers_come_from_the_llm() -> None:
     [sample] = generate_instructions(
-        ScriptedClient(["What is a data contract?"]),
+        ScriptedLLM(["What is a data contract?"]),
         [extract("A data contract is a promise.")],
         config("backtranslation"),
         GenerationStats(),
         progress=False,
-    )
+    )["backtranslation"]
     [triple] = add_rejected_answers(
-        ScriptedClient(["  A data contract is an agreement.  "]),
+        ScriptedLLM(["  A data contract is an agreement.  "]),
         [sample],
         config("backtranslation"),
         GenerationStats(),
@@ -101,3 +89,19 @@ def test_rejected_answers_come_from_the_llm() -> None:
         "A data contract is a promise.",
         "A data contract is an agreement.",
     )
+
+
+def test_strategy_is_one_name_or_a_list() -> None:
+    assert config("backtranslation").strategy == ("backtranslation",)
+    both = GenerationConfig.model_validate(config("generate").model_dump() | {"strategy": ["structure", "generate"]})
+    assert both.strategy == ("structure", "generate")
+    for bad in ([], ["structure", "structure"], "guess"):
+        with pytest.raises(ValidationError):
+            GenerationConfig.model_validate(config("generate").model_dump() | {"strategy": bad})
+
+
+def test_structure_alone_asks_the_llm_nothing() -> None:
+    structure_only = GenerationConfig.model_validate(config("generate").model_dump() | {"strategy": "structure"})
+    client = ScriptedLLM([])
+    assert generate_instructions(client, [extract("A")], structure_only, GenerationStats(), progress=False) == {}
+    assert client.calls == []

@@ -10,6 +10,7 @@ from llm_engineering.application.llm.structured import (
 )
 from llm_engineering.domain.exceptions import LLMError, MalformedAnswerError
 from llm_engineering.domain.ports import ChatMessage, GenerationParams
+from tests.fakes import ScriptedLLM
 
 PARAMS = GenerationParams(max_new_tokens=64)
 
@@ -17,26 +18,6 @@ PARAMS = GenerationParams(max_new_tokens=64)
 class Answer(BaseModel):
     title: str
     score: int = Field(ge=0, le=10)
-
-
-class ScriptedLLM:
-    """Our own LLMClient port, answering each conversation from a per-question script of answers."""
-
-    def __init__(self, answers: dict[str, list[str]]) -> None:
-        self.answers = answers
-        self.calls: list[list[list[ChatMessage]]] = []
-
-    @property
-    def backend(self) -> str:
-        return "scripted"
-
-    @property
-    def model_id(self) -> str:
-        return "scripted"
-
-    def generate(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:
-        self.calls.append([list(conversation) for conversation in conversations])
-        return [self.answers[conversation[0].content].pop(0) for conversation in conversations]
 
 
 def ask(question: str) -> list[ChatMessage]:

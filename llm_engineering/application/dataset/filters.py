@@ -7,7 +7,9 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from llm_engineering.application.dataset.generation import BACKTRANSLATION_EXAMPLE
 from llm_engineering.domain.datasets import InstructSample, PreferenceSample
+from llm_engineering.domain.types import DataCategory
 
 Row = TypeVar("Row", InstructSample, PreferenceSample)
 
@@ -20,8 +22,20 @@ REQUEST_START = frozenset(
     "how what why when where which who whom whose can could should would is are was were do does did will "
     "explain describe write give list summarise summarize tell share compare outline suggest show walk name".split()
 )
+# How a small model opens when it talks to the user instead of asking the author something.
+CHATTER_START = frozenset(
+    "i i'm i'll i've i'd me my we we're our you you're you've you'll you'd your the this that these those it it's "
+    "sorry sure great thanks thank glad yes no okay ok well certainly absolutely here here's there there's "
+    "as based in".split()
+)
+CHATTER_LATER = frozenset("i i'm i'll i've here here's sure sorry glad thanks thank".split())
+EXCLAMATION = re.compile(r"^(what|how)\s+(a|an|great|nice|wonderful|interesting|lovely)\b", re.IGNORECASE)
+# An instruction about "the passage" talks about the prompt the model was shown, not to the author.
+PROMPT_REFERENCE = re.compile(r"\b(passage|the text above|the excerpt)\b", re.IGNORECASE)
+SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
 SENTENCE_END = re.compile(r"""[.!?…]["')\]]*$""")
 WORD = re.compile(r"[a-z0-9']+")
+WORKED_EXAMPLES = tuple(message.content for message in BACKTRANSLATION_EXAMPLE if message.role == "assistant")
 
 
 class FilterConfig(BaseModel):
@@ -69,16 +83,32 @@ def copies_answer(instruction: str, answer: str, max_overlap: float) -> bool:
 
 
 def looks_like_request(instruction: str) -> bool:
-    """A question or an imperative, not the model talking about the passage ("The passage is about ...")."""
+    """A question or request to the author: not chatter ("I'm glad…"), not an answer that merely ends with "?".
+
+    The first sentence must be a question, or open with a question word or an imperative; the text may not
+    introduce content (end with ":"), mention the prompt's passage, or fall back into chatter.
+    """
     tokens = words(instruction)
-    return (
-        bool(tokens)
-        and (instruction.rstrip().endswith("?") or tokens[0] in REQUEST_START)
-        and not (
-            tokens[0] in {"the", "i", "i'm", "you", "you've", "sorry", "this"}
-            and not instruction.rstrip().endswith("?")
-        )
-    )
+    if not tokens or tokens[0] in CHATTER_START or EXCLAMATION.match(instruction.strip()):
+        return False
+    if PROMPT_REFERENCE.search(instruction):
+        return False
+    sentences = [part.strip() for part in SENTENCE.findall(instruction.strip()) if part.strip()]
+    if instruction.rstrip().endswith(":"):
+        return False
+    if any((later := words(sentence)) and later[0] in CHATTER_LATER for sentence in sentences[1:]):
+        return False
+    return sentences[0].endswith("?") or tokens[0] in REQUEST_START
+
+
+def copies_worked_example(instruction: str, examples: Sequence[str] = WORKED_EXAMPLES) -> bool:
+    """True when the instruction is (nearly) the prompt's worked example, which small models echo."""
+    asked = set(words(instruction))
+    for example in examples:
+        shown = set(words(example))
+        if asked and len(asked & shown) / len(asked | shown) >= 0.8:
+            return True
+    return False
 
 
 def ends_a_sentence(text: str) -> bool:
@@ -105,6 +135,7 @@ def _filter(
             ("answer_too_short", len(answer) < config.min_answer_chars),
             ("answer_too_long", len(answer) > config.max_answer_chars),
             ("instruction_copies_answer", copies_answer(instruction, answer, config.max_copy_overlap)),
+            ("instruction_copies_example", copies_worked_example(instruction)),
             ("instruction_not_a_request", bool(instruction) and not looks_like_request(instruction)),
             ("not_english", config.english_only and not (looks_english(instruction) and looks_english(answer))),
         ]
@@ -139,14 +170,21 @@ def filter_instruct(
     return _filter(rows, lambda r: r.instruction, lambda r: r.output, config)
 
 
+def _is_code(row: PreferenceSample) -> bool:
+    return row.category is DataCategory.REPOSITORIES
+
+
 def filter_preference(
     rows: Sequence[PreferenceSample], config: FilterConfig
 ) -> tuple[list[PreferenceSample], dict[str, int]]:
-    """As filter_instruct, plus the book's rules for `chosen`: ≥ 100 characters, a capital first, a sentence end."""
+    """As filter_instruct, plus the book's rules for `chosen`: ≥ 100 characters, a capital first, a sentence end.
+
+    The last two are rules for prose: a repository's `chosen` is code, which starts and ends as code does.
+    """
     rules: list[tuple[str, Callable[[PreferenceSample], bool]]] = [
         ("chosen_under_100_chars", lambda r: len(r.chosen.strip()) >= 100),
-        ("chosen_not_capitalised", lambda r: r.chosen.strip()[:1].isupper()),
-        ("chosen_not_a_full_sentence", lambda r: ends_a_sentence(r.chosen)),
+        ("chosen_not_capitalised", lambda r: _is_code(r) or r.chosen.strip()[:1].isupper()),
+        ("chosen_not_a_full_sentence", lambda r: _is_code(r) or ends_a_sentence(r.chosen)),
         ("rejected_empty", lambda r: bool(r.rejected.strip())),
     ]
     return _filter(rows, lambda r: r.prompt, lambda r: r.chosen, config, rules)

@@ -2,12 +2,12 @@
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tqdm import tqdm
 
 from llm_engineering.application.llm.structured import generate_structured
@@ -33,6 +33,7 @@ PAIRS_SYSTEM = (
 )
 GENERIC_ANSWER_SYSTEM = "You are a helpful assistant. Answer the request directly."
 T = TypeVar("T")
+Strategy = Literal["backtranslation", "generate", "structure"]
 # Prompts handed to the client per call: the progress bar moves once per group; the client batches inside it.
 PROMPT_GROUP = 32
 LABEL = re.compile(r"^(question|instruction|q|prompt)\s*[:\-]\s*", re.IGNORECASE)
@@ -43,11 +44,24 @@ class GenerationConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    strategy: Literal["backtranslation", "generate"]
+    strategy: tuple[Strategy, ...] = Field(description="one strategy, or a list whose rows are pooled")
     pairs_per_extract: int = Field(ge=1)
     max_new_tokens: int = Field(ge=1)
     rejected_max_new_tokens: int = Field(ge=1)
     temperature: float = Field(ge=0)
+    rejected_max_per_category: int | None = Field(
+        default=None, ge=1, description="preference rows per category sent for an LLM answer; None sends all"
+    )
+
+    @field_validator("strategy", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        """`strategy: backtranslation` (older configs) and `strategy: [structure, backtranslation]` both validate."""
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, list | tuple) and (not value or len(set(value)) != len(value)):
+            raise ValueError("generation.strategy must name at least one strategy, each once")
+        return value
 
     def params(self, max_new_tokens: int | None = None) -> GenerationParams:
         return GenerationParams(max_new_tokens=max_new_tokens or self.max_new_tokens, temperature=self.temperature)
@@ -181,6 +195,12 @@ def generate_pairs(
     return samples
 
 
+LLM_STRATEGIES: dict[str, Callable[..., list[InstructSample]]] = {
+    "backtranslation": backtranslate,
+    "generate": generate_pairs,
+}
+
+
 def generate_instructions(
     client: LLMClient,
     extracts: Sequence[Extract],
@@ -188,10 +208,13 @@ def generate_instructions(
     stats: GenerationStats,
     *,
     progress: bool = True,
-) -> list[InstructSample]:
-    """Instruction rows with the configured strategy."""
-    strategy = backtranslate if config.strategy == "backtranslation" else generate_pairs
-    return strategy(client, extracts, config, stats, progress=progress)
+) -> dict[str, list[InstructSample]]:
+    """Rows of each LLM strategy the config names, by strategy (`structure` needs no LLM: see structure.py)."""
+    return {
+        name: LLM_STRATEGIES[name](client, extracts, config, stats, progress=progress)
+        for name in config.strategy
+        if name in LLM_STRATEGIES
+    }
 
 
 def add_rejected_answers(
