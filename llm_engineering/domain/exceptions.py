@@ -84,3 +84,11 @@ class EndpointDeployError(LLMTwinError):
 
 class InvalidQueryError(LLMTwinError, ValueError):
     """The question cannot be asked as given (empty, too long); the message tells the asker what to change."""
+
+
+class DatasetSourceError(LLMTwinError, ValueError):
+    """A training dataset cannot be read, is empty, or lacks a column; the message names the source and the fix."""
+
+
+class RegistryError(LLMTwinError, LookupError):
+    """The model registry has no version matching the request; the message says what to run first."""

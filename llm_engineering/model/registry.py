@@ -16,15 +16,13 @@ from zenml.enums import ArtifactType, ModelStages
 from zenml.io import fileio
 from zenml.materializers.base_materializer import BaseMaterializer
 
+from llm_engineering.domain.exceptions import RegistryError
+
 if TYPE_CHECKING:
     from zenml.models import ModelVersionResponse
 
 ADAPTER_ARTIFACT = "lora_adapter"
 MERGED_MODEL_ARTIFACT = "merged_model"
-
-
-class RegistryError(LookupError):
-    """The registry has no model version matching the request; the message says what to run first."""
 
 
 @dataclass(frozen=True)

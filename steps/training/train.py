@@ -7,13 +7,13 @@ from zenml import get_step_context, log_metadata, step
 from zenml.client import Client
 from zenml.model.utils import link_artifact_to_model
 
+from llm_engineering.domain.exceptions import DatasetSourceError
 from llm_engineering.infrastructure.llm.factory import llm_models_dir
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
 from llm_engineering.infrastructure.tracking import comet_tracker
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
 from llm_engineering.model.finetuning.config import TrainingConfig
 from llm_engineering.model.finetuning.data import (
-    DatasetSourceError,
     TrainingRows,
     capped,
     load_rows,

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from llm_engineering.domain.exceptions import RegistryError
 from llm_engineering.model.finetuning.config import TrainingConfig
-from llm_engineering.model.registry import RegistryError, find_model_version, load_model_folder
+from llm_engineering.model.registry import find_model_version, load_model_folder
 from tests.training_support import instruct_dataset, make_tiny_llama, preference_dataset
 
 

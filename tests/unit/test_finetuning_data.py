@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 
 from llm_engineering.application.dataset.builder import dataset_rows
+from llm_engineering.domain.exceptions import DatasetSourceError
 from llm_engineering.model.finetuning.config import DatasetSection
 from llm_engineering.model.finetuning.data import (
-    DatasetSourceError,
     load_rows,
     rows_from_dataset,
     rows_from_huggingface,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_engineering.domain.datasets import InstructDataset, PreferenceDataset
+from llm_engineering.domain.exceptions import DatasetSourceError
 from llm_engineering.model.finetuning.config import DatasetSection, FinetuningType
 
 COLUMNS: dict[FinetuningType, tuple[str, ...]] = {
@@ -24,10 +25,6 @@ ALIASES: dict[FinetuningType, dict[str, str]] = {
 }
 
 Row = dict[str, str]
-
-
-class DatasetSourceError(ValueError):
-    """A training dataset cannot be read, is empty, or lacks a column; the message names the source and the fix."""
 
 
 @dataclass(frozen=True)
