@@ -59,7 +59,7 @@ class DatasetsConfig(RunConfig):
     }
 
     author_full_names: list[str] = Field(default_factory=list, description="empty: every author in the warehouse")
-    dataset: DatasetConfig
+    dataset: DatasetConfig = DatasetConfig()
     push_to_huggingface: bool = False
     huggingface_dataset_id: str = "llm-twin-datasets"
 
@@ -86,8 +86,8 @@ class EndToEndDataConfig(RunConfig):
 
     etl_configs: list[EtlConfig] = Field(min_length=1)
     feature_config: FeatureConfig = FeatureConfig()
-    instruct_config: DatasetsConfig
-    preference_config: DatasetsConfig
+    instruct_config: DatasetsConfig = DatasetsConfig()
+    preference_config: DatasetsConfig = DatasetsConfig(dataset=DatasetConfig(dataset_type="preference"))
 
     @field_validator("etl_configs", mode="before")
     @classmethod

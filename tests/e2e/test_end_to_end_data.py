@@ -42,12 +42,15 @@ def test_end_to_end_data_pipeline_on_the_sample_site(
             "preference.yaml": config("generate_preference_datasets.yaml"),
         }.items():
             if "dataset" in data["parameters"]:
-                data["parameters"]["dataset"]["extracts"] |= {"categories": ["posts"], "max_per_category": 3}
-                data["parameters"]["dataset"]["generation"] |= {
-                    "max_new_tokens": 24,
-                    "rejected_max_new_tokens": 24,
-                    "rejected_max_per_category": 3,
-                }
+                dataset = data["parameters"]["dataset"]
+                dataset.setdefault("extracts", {}).update(categories=["posts"], max_per_category=3)
+                dataset.setdefault("generation", {}).update(
+                    {
+                        "max_new_tokens": 24,
+                        "rejected_max_new_tokens": 24,
+                        "rejected_max_per_category": 3,
+                    }
+                )
             paths[name] = tmp_path / name
             paths[name].write_text(yaml.safe_dump(data))
         e2e = config("end_to_end_data.yaml")

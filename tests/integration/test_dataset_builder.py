@@ -5,11 +5,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from llm_engineering.application.dataset.builder import DatasetConfig, build_dataset, dataset_rows
-from llm_engineering.application.preprocessing.chunking import ChunkingConfig
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
+from llm_engineering.application.run_configs import DatasetsConfig, FeatureConfig, load_run_config
 from llm_engineering.application.warehouse_transfer import import_warehouse
 from llm_engineering.domain.datasets import InstructDataset, PreferenceDataset
 from llm_engineering.domain.ids import user_id
@@ -28,7 +27,7 @@ THEO = user_id("Theo Brandt")
 
 def dataset_config(kind: str, strategy: str | list[str] = "backtranslation", **extracts: Any) -> DatasetConfig:
     path = REPO_ROOT / "configs" / f"generate_{'instruct' if kind == 'instruction' else 'preference'}_datasets.yaml"
-    values: dict[str, Any] = yaml.safe_load(path.read_text())["parameters"]["dataset"]
+    values = load_run_config(path, DatasetsConfig).dataset.model_dump(mode="json")
     values["extracts"] |= extracts
     values["generation"] |= {"max_new_tokens": 24, "rejected_max_new_tokens": 32, "strategy": strategy}
     return DatasetConfig.model_validate(values)
@@ -45,14 +44,12 @@ def features(
 ) -> VectorStoreAdapter:
     """Theo Brandt's cleaned documents in the feature store."""
     import_warehouse(warehouse, SAMPLE_DIR)
-    chunking = yaml.safe_load((REPO_ROOT / "configs" / "feature_engineering.yaml").read_text())["parameters"][
-        "chunking"
-    ]
+    chunking = load_run_config(REPO_ROOT / "configs" / "feature_engineering.yaml", FeatureConfig).chunking
     FeatureStoreUpdater(
         warehouse,
         vector_store,
         embedder,
-        ChunkingConfig.model_validate(chunking),
+        chunking,
         sparse_embedder=Bm25SparseEmbedder(),
         embedding_batch_size=32,
         write_batch_size=256,

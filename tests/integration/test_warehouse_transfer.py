@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from llm_engineering.application.preprocessing.chunking import ChunkingConfig
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
+from llm_engineering.application.run_configs import FeatureConfig, load_run_config
 from llm_engineering.application.warehouse_transfer import export_warehouse, import_warehouse
 from llm_engineering.domain.documents import RepositoryDocument
 from llm_engineering.domain.exceptions import InvalidDocumentError
@@ -191,12 +190,12 @@ def test_imported_handbook_documents_go_through_the_feature_pipeline(
     warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter, tmp_path: Path
 ) -> None:
     import_warehouse(warehouse, write_dump(tmp_path / "dump"))
-    chunking = yaml.safe_load((REPO_ROOT / "configs" / "feature_engineering.yaml").read_text())["parameters"]
+    chunking = load_run_config(REPO_ROOT / "configs" / "feature_engineering.yaml", FeatureConfig).chunking
     report = FeatureStoreUpdater(
         warehouse,
         vector_store,
         SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2"),
-        ChunkingConfig.model_validate(chunking["chunking"]),
+        chunking,
         sparse_embedder=Bm25SparseEmbedder(),
         embedding_batch_size=32,
         write_batch_size=256,

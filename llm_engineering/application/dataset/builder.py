@@ -41,12 +41,12 @@ class DatasetConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    dataset_type: DatasetType
-    extracts: ExtractConfig
-    generation: GenerationConfig
-    filters: FilterConfig
-    test_fraction: float = Field(ge=0, lt=1)
-    seed: int
+    dataset_type: DatasetType = "instruction"
+    extracts: ExtractConfig = ExtractConfig()
+    generation: GenerationConfig = GenerationConfig()
+    filters: FilterConfig = FilterConfig()
+    test_fraction: float = Field(default=0.2, ge=0, lt=1, description="share of each category's documents held out")
+    seed: int = 42
 
 
 def collect_extracts(documents: Sequence[CleanedDocument], config: ExtractConfig) -> list[Extract]:

@@ -19,10 +19,12 @@ class ExtractConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    categories: list[DataCategory]
-    min_words: int = Field(ge=1)
-    max_words: int = Field(ge=1)
-    max_per_category: int | None = Field(default=None, ge=1, description="cap for quick runs; None keeps all")
+    categories: list[DataCategory] = Field(default_factory=lambda: list(DataCategory))
+    min_words: int = Field(default=40, ge=1)
+    max_words: int = Field(default=220, ge=1)
+    max_per_category: int | None = Field(
+        default=8, ge=1, description="cap of the extracts the LLM strategies read, for a quick CPU run; None keeps all"
+    )
 
     @model_validator(mode="after")
     def _bounds(self) -> "ExtractConfig":

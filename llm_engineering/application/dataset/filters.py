@@ -43,13 +43,15 @@ class FilterConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    min_instruction_chars: int = Field(ge=1)
-    max_instruction_chars: int = Field(ge=1)
-    min_answer_chars: int = Field(ge=1)
-    max_answer_chars: int = Field(ge=1)
-    max_copy_overlap: float = Field(gt=0, le=1, description="share of the instruction's 4-grams found in the answer")
-    near_duplicate_similarity: float = Field(gt=0, le=1, description="Jaccard of answer 5-gram shingles")
-    english_only: bool
+    min_instruction_chars: int = Field(default=12, ge=1)
+    max_instruction_chars: int = Field(default=400, ge=1)
+    min_answer_chars: int = Field(default=100, ge=1)
+    max_answer_chars: int = Field(default=2000, ge=1)
+    max_copy_overlap: float = Field(
+        default=0.5, gt=0, le=1, description="share of the instruction's 4-grams found in the answer"
+    )
+    near_duplicate_similarity: float = Field(default=0.8, gt=0, le=1, description="Jaccard of answer 5-gram shingles")
+    english_only: bool = True
 
 
 def words(text: str) -> list[str]:

@@ -44,13 +44,15 @@ class GenerationConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    strategy: tuple[Strategy, ...] = Field(description="one strategy, or a list whose rows are pooled")
-    pairs_per_extract: int = Field(ge=1)
-    max_new_tokens: int = Field(ge=1)
-    rejected_max_new_tokens: int = Field(ge=1)
-    temperature: float = Field(ge=0)
+    strategy: tuple[Strategy, ...] = Field(
+        default=("structure", "backtranslation"), description="one strategy, or a list whose rows are pooled"
+    )
+    pairs_per_extract: int = Field(default=3, ge=1, description="pairs the `generate` strategy asks for per extract")
+    max_new_tokens: int = Field(default=24, ge=1, description="length of an LLM-written question")
+    rejected_max_new_tokens: int = Field(default=40, ge=1, description="length of the LLM's `rejected` answer")
+    temperature: float = Field(default=0.0, ge=0)
     rejected_max_per_category: int | None = Field(
-        default=None, ge=1, description="preference rows per category sent for an LLM answer; None sends all"
+        default=45, ge=1, description="preference rows per category sent for an LLM answer; None sends all"
     )
 
     @field_validator("strategy", mode="before")
