@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from llm_engineering.application.dataset.builder import DatasetConfig
+from llm_engineering.application.dataset.generation import GenerationConfig
 from llm_engineering.application.run_configs import EtlConfig, FeatureConfig
 from llm_engineering.application.warehouse_transfer import import_warehouse
 from llm_engineering.domain.datasets import InstructDataset
@@ -14,7 +16,7 @@ from steps.authors import resolve_authors
 from steps.etl import crawl_links_step
 from steps.export import export_datasets_to_json
 from steps.feature_engineering import update_feature_store
-from steps.generate_datasets import push_datasets
+from steps.generate_datasets import generate_instruct_datasets, generate_preference_datasets, push_datasets
 from tests.conftest import SAMPLE_DIR
 from tests.fixture_site import BLOG_PATH, FixtureSite
 
@@ -39,11 +41,17 @@ def test_crawl_links_step_reports_every_link(
 
 
 @pytest.mark.slow
-def test_update_feature_store_builds_one_author(warehouse: MongoDataWarehouse, pipeline_env: Settings) -> None:
+def test_feature_and_dataset_steps_build_one_author(warehouse: MongoDataWarehouse, pipeline_env: Settings) -> None:
     import_warehouse(warehouse, SAMPLE_DIR)
     author_ids = resolve_authors.entrypoint(["Theo Brandt"])
     report = update_feature_store.entrypoint(author_ids, FeatureConfig())
     assert report["documents_seen"] == report["documents_changed"] > 0 and report["chunks_written"] > 0
+    # The structure strategy asks no LLM, so the step runs in seconds.
+    config = DatasetConfig(generation=GenerationConfig(strategy=("structure",)))
+    dataset = generate_instruct_datasets.entrypoint(author_ids, config)
+    assert {category for category, split in dataset.splits.items() if split.train} == set(DataCategory)
+    with pytest.raises(ValueError, match=r"dataset\.dataset_type: preference"):
+        generate_preference_datasets.entrypoint(author_ids, config)
 
 
 def test_export_step_says_to_run_the_dataset_pipelines_first(pipeline_env: Settings, tmp_path: Path) -> None:
