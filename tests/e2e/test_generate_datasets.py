@@ -20,7 +20,7 @@ def write_config(tmp_path: Path, name: str, update: dict[str, Any]) -> Path:
         target = config["parameters"]
         *parents, leaf = key.split(".")
         for parent in parents:
-            target = target[parent]
+            target = target.setdefault(parent, {})
         target[leaf] = value
     path = tmp_path / name
     path.write_text(yaml.safe_dump(config))
