@@ -84,3 +84,7 @@ class EndpointDeployError(LLMTwinError):
 
 class InvalidQueryError(LLMTwinError, ValueError):
     """The question cannot be asked as given (empty, too long); the message tells the asker what to change."""
+
+
+class IncompatibleFeatureStoreError(VectorStoreError):
+    """The feature store was built with another embedding model or sparse scheme; the message says to rebuild."""
