@@ -124,6 +124,7 @@ def build_twin(settings: Settings, *, generate: bool = True) -> RagTwin:
                 cap=settings.RAG_MAX_CONTEXT_TOKENS,
             )
         retriever = build_retriever(settings, store, warehouse, counter=counter, budget_tokens=budget)
+        retriever.check_feature_store()  # a store built otherwise stops the start-up, with the rebuild command
         return RagTwin(
             retriever,
             llm,

@@ -1,5 +1,7 @@
 """The context budget and the merge of ranked lists: whole chunks in rank order, fused order, dedupe by chunk id."""
 
+from collections.abc import Sequence
+
 import pytest
 
 from llm_engineering.application.rag.context import context_budget, pack_context
@@ -33,7 +35,7 @@ class LengthReranker:
     def model_id(self) -> str:
         return "length"
 
-    def score(self, query: str, passages: list[str]) -> list[float]:
+    def score(self, query: str, passages: Sequence[str]) -> list[float]:
         return [float(len(passage)) for passage in passages]
 
 

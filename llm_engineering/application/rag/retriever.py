@@ -42,13 +42,15 @@ RRF_K = 60
 
 @dataclass(frozen=True)
 class RetrieverConfig:
-    """How much to retrieve and how: results kept, candidates per search, expansions, rerank pool, budget."""
+    """How much to retrieve and how: results kept, candidates per search, expansions, rerank pool, the longest
+    question, whether to look for an author in the question (self-query), and the context's token budget."""
 
     k: int = 5
     candidates: int = 50
     expand_to_n_queries: int = 1
     rerank_candidates: int = 20
     max_query_chars: int = 4000
+    self_query: bool = True
     context_budget_tokens: int | None = None
     readable_scripts: tuple[str, ...] = ("LATIN",)
     categories: tuple[DataCategory, ...] = field(default_factory=lambda: tuple(DataCategory))
@@ -137,6 +139,8 @@ class ContextRetriever:
 
     def resolve_author(self, query: str, author_full_name: str | None, notes: list[str]) -> AuthorMatch | None:
         """The author asked for by name, else the one the question names; an unknown name is noted and ignored."""
+        if author_full_name is None and not self._config.self_query:
+            return None
         users: Sequence[UserDocument] = self._authors.list_users()
         if author_full_name is None:
             return find_author(query, users, llm=self._llm)
