@@ -40,17 +40,16 @@ class BenchStores:
 def sample_stores(**settings_overrides: object) -> Iterator[BenchStores]:
     """A temporary DATA_DIR with its own Mongo-wire server, holding the sample corpus and its features."""
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as folder:
-        port = free_port()
-        server = LocalMongoServer(data_dir=Path(folder) / "mongo", port=port)
+        settings = load_settings(
+            _env_file=None,
+            DATA_DIR=Path(folder) / "data",
+            DATABASE_HOST=None,
+            LOCAL_DATABASE_PORT=free_port(),
+            **settings_overrides,
+        )
+        server = LocalMongoServer.from_settings(settings)
         server.start()
         try:
-            settings = load_settings(
-                _env_file=None,
-                DATA_DIR=Path(folder) / "data",
-                DATABASE_HOST=None,
-                LOCAL_DATABASE_PORT=port,
-                **settings_overrides,
-            )
             warehouse = MongoDataWarehouse.from_settings(settings)
             import_warehouse(warehouse, SAMPLE_DIR)
             store = build_vector_store(settings)
