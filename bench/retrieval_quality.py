@@ -28,8 +28,7 @@ from llm_engineering.application.run_configs import DatasetsConfig, load_run_con
 from llm_engineering.domain.datasets import InstructDataset, InstructSample
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
-from llm_engineering.infrastructure.llm.factory import build_llm_client
-from tools.twin import helper_llm
+from llm_engineering.infrastructure.llm.factory import build_helper_llm, build_llm_client
 
 TOP = 10
 
@@ -109,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         settings = stores.settings
         embedder = SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE)
-        llm = helper_llm(settings)
+        llm = build_helper_llm(settings)
 
         def retriever(**config: Any) -> ContextRetriever:
             return ContextRetriever(

@@ -10,11 +10,11 @@ from llm_engineering.application.rag.context import context_budget
 from llm_engineering.application.rag.prompts import prompt_overhead
 from llm_engineering.application.rag.retriever import ContextRetriever, RetrieverConfig
 from llm_engineering.application.rag.twin import RagTwin
-from llm_engineering.domain.ports import LLMClient, StreamingLLM, TokenCounter
+from llm_engineering.domain.ports import StreamingLLM, TokenCounter
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse, connect_mongo
 from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter, build_vector_store
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
-from llm_engineering.infrastructure.llm.factory import build_llm_client, build_remote_streaming_llm, llm_models_dir
+from llm_engineering.infrastructure.llm.factory import build_helper_llm, build_remote_streaming_llm, llm_models_dir
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
 from llm_engineering.infrastructure.reranking import load_cross_encoder
 from llm_engineering.model.finetuning.config import TrainingConfig
@@ -31,12 +31,6 @@ def expansion_count(settings: Settings) -> int:
     if settings.RAG_EXPAND_TO_N_QUERIES is not None:
         return settings.RAG_EXPAND_TO_N_QUERIES
     return 1 if settings.LLM_BACKEND == "local" else 3
-
-
-def helper_llm(settings: Settings) -> LLMClient | None:
-    """The LLM that extracts authors and rewrites questions: a configured remote backend (cached), never the local
-    135M model, whose extractions would be noise."""
-    return build_llm_client(settings) if settings.LLM_BACKEND != "local" else None
 
 
 def local_answer_model(settings: Settings) -> MicroBatchingGenerator:
@@ -88,7 +82,7 @@ def build_retriever(
         config=config,
         token_counter=counter,
         reranker=reranker,
-        llm=helper_llm(settings),
+        llm=build_helper_llm(settings),
     )
 
 

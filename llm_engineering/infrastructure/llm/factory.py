@@ -24,6 +24,12 @@ def llm_cache_dir(settings: Settings) -> Path:
     return folder.expanduser().resolve()
 
 
+def build_helper_llm(settings: Settings) -> LLMClient | None:
+    """The LLM that extracts authors and rewrites questions for RAG: a configured remote backend (cached), never the
+    local 135M model, whose extractions would be noise."""
+    return build_llm_client(settings) if settings.LLM_BACKEND != "local" else None
+
+
 def build_remote_streaming_llm(settings: Settings) -> tuple[StreamingLLM, TokenCounter]:
     """The remote backend (LLM_BACKEND=openai or sagemaker) that streams answers, uncached, and a counter of its
     tokens: its tokenizer where known (LLM_TOKENIZER_ID; SageMaker serves LOCAL_LLM_MODEL_ID's), else an estimate."""
