@@ -5,6 +5,7 @@ lists are merged by score (not k // 3 each) and duplicates dropped by chunk id. 
 beside the fused one come from the same two candidate lists run alone (two more queries per collection, ~1 ms
 on Qdrant Edge), so a chunk's scores say exactly which side found it."""
 
+import time
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -75,6 +76,13 @@ def check_query(query: str, config: RetrieverConfig, embedder_id: str) -> str:
             f"(it reads {', '.join(config.readable_scripts).lower()} script); ask it in English."
         )
     return text
+
+
+def _lap(timings: dict[str, float], stage: str, started: float) -> float:
+    """Record the stage's milliseconds since `started`; the time the next stage starts from."""
+    now = time.perf_counter()
+    timings[stage] = round((now - started) * 1000, 2)
+    return now
 
 
 def _chunk(record_id: UUID, payload: dict[str, Any], **scores: float) -> ContextChunk:
@@ -160,11 +168,15 @@ class ContextRetriever:
         if wanted < 1:
             raise InvalidQueryError(f"k must be at least 1, got {wanted}.")
         notes: list[str] = []
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
         match = self.resolve_author(text, author_full_name, notes)
         if match is not None:
             notes.append(f"self-query: {match.author.full_name} (matched on {match.matched_on})")
         queries = expand_to_n_queries(text, self._config.expand_to_n_queries, self._llm)
+        started = _lap(timings, "self-query", started)
         ranked = self._hybrid(queries, {"author_id": str(match.author.id)} if match else None)
+        started = _lap(timings, "retrieval", started)
         if self._reranker is not None:
             pool = ranked[: max(self._config.rerank_candidates, wanted)]
             ranked = rerank(text, pool, self._reranker)
@@ -181,6 +193,7 @@ class ContextRetriever:
                     f"{self._config.context_budget_tokens} tokens"
                 )
             chunks = packed
+        _lap(timings, "rerank", started)
         if not chunks:
             notes.append("no context found")
         logger.debug("Retrieved {} chunks for {!r} ({}).", len(chunks), text[:80], "; ".join(notes))
@@ -190,6 +203,7 @@ class ContextRetriever:
             queries=queries,
             chunks=chunks,
             notes=notes,
+            timings_ms=timings,
         )
 
     def _hybrid(self, queries: list[str], filters: dict[str, str] | None) -> list[ContextChunk]:
