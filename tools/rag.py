@@ -1,7 +1,7 @@
 """Ask the twin: the self-query's author, the searched queries, the ranked chunks with their scores and links, then
 the answer as it streams.
 
-python -m tools.rag "How do you keep GPU costs down?" [--author "Maya Okafor"] [--k 5] [--no-generate]
+python -m tools.rag ["QUESTION"] [--author "Maya Okafor"] [--k 5] [--no-generate]
 
 Scores: dense = cosine similarity of the query and chunk vectors; lexical = BM25 (the store's IDF); fused = reciprocal
 rank fusion of both candidate lists, the ranking used ("-": the chunk was not in that side's top candidates).
@@ -17,6 +17,9 @@ from llm_engineering.domain.rag import ContextChunk, Retrieval
 from llm_engineering.settings import get_settings
 from tools.cli_logging import configure_logging
 from tools.twin import build_twin
+
+# A question about the sample corpus (data/sample), so `poe call-rag-retrieval-module` works after `make run`.
+DEFAULT_QUESTION = "Maya Okafor, could you draft a LinkedIn post on how to keep GPU costs down?"
 
 
 def _score(chunk: ContextChunk, name: str, digits: int) -> str:
@@ -49,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.rag", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("question", help="what to ask the twin, in plain words")
+    parser.add_argument(
+        "question", nargs="?", default=DEFAULT_QUESTION, help=f"what to ask the twin (default: {DEFAULT_QUESTION!r})"
+    )
     parser.add_argument("--author", help="only this author's chunks (full name); unknown names search everyone")
     parser.add_argument("--k", type=int, help="how many chunks to keep (default: RAG_TOP_K, 5)")
     parser.add_argument("--no-generate", action="store_true", help="retrieve and print the chunks only")
