@@ -114,7 +114,9 @@ def build_twin(settings: Settings, *, generate: bool = True) -> RagTwin:
             budget = context_budget(
                 counter,
                 answer_tokens=settings.API_MAX_NEW_TOKENS,
-                prompt_tokens=counter.count_tokens(prompt_overhead("an author with a long name")) + 64,
+                # The instructions, plus room for the longest question allowed (about 3 characters per token).
+                prompt_tokens=counter.count_tokens(prompt_overhead("an author with a long name"))
+                + settings.API_MAX_INPUT_CHARS // 3,
                 cap=settings.RAG_MAX_CONTEXT_TOKENS,
             )
         retriever = build_retriever(settings, store, warehouse, counter=counter, budget_tokens=budget)
