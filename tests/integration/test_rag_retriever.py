@@ -105,6 +105,8 @@ def test_author_filter_self_query_and_unknown_authors(sample: ContextRetriever) 
     fused = [c.scores["fused"] for c in anyone.chunks]
     assert fused == sorted(fused, reverse=True)
     assert len({c.chunk_id for c in anyone.chunks}) == len(anyone.chunks)
+    stop_words_only = sample.search("What is it about?", k=3)  # BM25 keeps no term: ranked by the dense list alone
+    assert len(stop_words_only.chunks) == 3 and all("lexical" not in c.scores for c in stop_words_only.chunks)
 
 
 @pytest.mark.slow
