@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from llm_engineering.settings import Settings, load_settings
 from tests.conftest import free_port
@@ -30,24 +31,30 @@ class LiveService:
 
 
 @contextmanager
-def live_service(answerer: ScriptedAnswerer, **settings_overrides: object) -> Iterator[LiveService]:
-    """Serve `answerer` through uvicorn in a thread until the block ends."""
-    port = free_port()
-    settings = load_settings(_env_file=None, API_PORT=port, **settings_overrides)
-    app = build_service(settings, lambda _settings: answerer)
+def serving(app: FastAPI, port: int, *, start_timeout_s: float = 20) -> Iterator[str]:
+    """Serve `app` through uvicorn on 127.0.0.1:port in a thread until the block ends; yields the base URL."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + start_timeout_s
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test service did not start")
         time.sleep(0.05)
-    key = settings.API_KEY.get_secret_value() if settings.API_KEY else None
     try:
         assert httpx.get(f"{url}/health").status_code == 200
-        yield LiveService(url=url, api_key=key, answerer=answerer, settings=settings)
+        yield url
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def live_service(answerer: ScriptedAnswerer, **settings_overrides: object) -> Iterator[LiveService]:
+    """Serve `answerer` through uvicorn in a thread until the block ends."""
+    port = free_port()
+    settings = load_settings(_env_file=None, API_PORT=port, **settings_overrides)
+    key = settings.API_KEY.get_secret_value() if settings.API_KEY else None
+    with serving(build_service(settings, lambda _settings: answerer), port) as url:
+        yield LiveService(url=url, api_key=key, answerer=answerer, settings=settings)

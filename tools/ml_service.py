@@ -14,23 +14,21 @@ from functools import partial
 import uvicorn
 from fastapi import FastAPI
 
-from llm_engineering.domain.exceptions import LLMTwinError, PipelineNotAvailableError
+from llm_engineering.domain.exceptions import LLMTwinError
 from llm_engineering.domain.rag import TwinAnswerer
 from llm_engineering.infrastructure.api.app import create_app
 from llm_engineering.infrastructure.api.dependencies import ServiceConfig
 from llm_engineering.infrastructure.monitoring.tracing import build_tracer
 from llm_engineering.settings import Settings, get_settings, load_settings
 from tools.cli_logging import configure_logging
+from tools.twin import build_twin
 
 AnswererFactory = Callable[[Settings], TwinAnswerer]
 
 
 def build_twin_answerer(settings: Settings) -> TwinAnswerer:
     """The RAG core's answerer (self-query, hybrid retrieval, rerank, the registry's model), loaded once."""
-    raise PipelineNotAvailableError(
-        "The RAG core (issue #12) is not built yet in this version, so the service has no twin to serve. "
-        "Build it, or run the service's tests, which use a scripted stand-in."
-    )
+    return build_twin(settings)
 
 
 def build_service(settings: Settings, answerer_factory: AnswererFactory = build_twin_answerer) -> FastAPI:

@@ -11,7 +11,9 @@ SM_NUM_GPUS, MAX_INPUT_LENGTH, MAX_TOTAL_TOKENS, MAX_BATCH_TOTAL_TOKENS, SAGEMAK
 import argparse
 import sys
 
-from llm_engineering.domain.exceptions import LLMTwinError, PipelineNotAvailableError
+from loguru import logger
+
+from llm_engineering.domain.exceptions import LLMTwinError, PipelineNotAvailableError, RegistryError
 from llm_engineering.infrastructure.aws.clients import autoscaling_client, runtime_client, sagemaker_client
 from llm_engineering.infrastructure.aws.endpoint import (
     EndpointSpec,
@@ -20,16 +22,27 @@ from llm_engineering.infrastructure.aws.endpoint import (
     deploy_endpoint,
     tgi_image_uri,
 )
+from llm_engineering.model.inference.production import production_artifact_uri
 from llm_engineering.settings import Settings, get_settings
 from tools.cli_logging import configure_logging
+from tools.twin import TWIN_MODEL_NAME
 
 
 def production_model_location(settings: Settings) -> str:
-    """Where the model registry's `production` TwinLlama version keeps its weights (s3:// artifact or Hub id)."""
-    raise PipelineNotAvailableError(
-        "Reading the production TwinLlama from the model registry is not wired yet in this version; "
-        "pass the model with --model s3://bucket/path/model.tar.gz or --model <hub-id>."
-    )
+    """Where the model registry's `production` TwinLlama version keeps its merged weights: an s3:// artifact on a
+    cloud stack. A local artifact store, or no production version, is refused with what to do instead."""
+    try:
+        version, uri = production_artifact_uri(TWIN_MODEL_NAME)
+    except RegistryError as error:
+        raise PipelineNotAvailableError(f"{error} Or pass the model with --model s3://… or --model <hub-id>.") from None
+    if not uri.startswith("s3://"):
+        raise PipelineNotAvailableError(
+            f"The production {TWIN_MODEL_NAME} (version {version}) is in a local artifact store ({uri}), which "
+            "SageMaker cannot read. Train on a ZenML stack with an S3 artifact store, or upload the model and pass "
+            "--model s3://bucket/path/ (or --model <hub-id>)."
+        )
+    logger.info("Deploying {} version {} (production) from {}.", TWIN_MODEL_NAME, version, uri)
+    return uri
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,9 @@ from llm_engineering.domain.ports import Embedder, SparseEmbedder, VectorStore
 from llm_engineering.domain.queries import Query
 from llm_engineering.domain.types import DataCategory
 
+# Payload fields of an embedded chunk that say what built it, not what it is.
+FEATURE_PROVENANCE = frozenset({"embedding_model_id", "sparse_scheme"})
+
 
 def search_chunks(
     query: Query,
@@ -36,6 +39,6 @@ def search_chunks(
             else store.hybrid_search(collection, vector, sparse, k=k, filters=filters)
         )
         for hit in found:
-            payload = {key: value for key, value in hit.record.payload.items() if key != "embedding_model_id"}
+            payload = {key: value for key, value in hit.record.payload.items() if key not in FEATURE_PROVENANCE}
             hits.append(ScoredChunk(chunk=Chunk.model_validate({"id": hit.record.id, **payload}), score=hit.score))
     return sorted(hits, key=lambda scored: scored.score, reverse=True)[:k]

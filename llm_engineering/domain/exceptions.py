@@ -92,3 +92,7 @@ class DatasetSourceError(LLMTwinError, ValueError):
 
 class RegistryError(LLMTwinError, LookupError):
     """The model registry has no version matching the request; the message says what to run first."""
+
+
+class IncompatibleFeatureStoreError(VectorStoreError):
+    """The feature store was built with another embedding model or sparse scheme; the message says to rebuild."""

@@ -120,6 +120,12 @@ class VectorStore(Protocol):
         """Dense and sparse candidates (`candidates` each, filtered), fused by reciprocal rank; the top k."""
         ...
 
+    def sparse_search(
+        self, collection: str, sparse: SparseVector, *, k: int = 5, filters: Filters | None = None
+    ) -> list[SearchHit]:
+        """The k best points by BM25 (sparse dot product with the store's IDF), among those matching the filter."""
+        ...
+
     def count(self, collection: str, filters: Filters | None = None) -> int: ...
 
     def optimize(self, collection: str) -> None:
@@ -190,3 +196,34 @@ class LLMClient(Protocol):
     def generate(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:
         """One completion per conversation, in order; raises LLMError after the configured retries."""
         ...
+
+
+class StreamingLLM(Protocol):
+    """A chat LLM that streams one answer's text pieces; closing the iterator stops the generation."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    def stream(self, conversation: Sequence[ChatMessage], params: GenerationParams) -> Iterator[str]:
+        """The completion's text as it is generated, piece by piece."""
+        ...
+
+
+class TokenCounter(Protocol):
+    """Counts tokens as the answering model sees them, so the retrieved context fits its window."""
+
+    @property
+    def context_tokens(self) -> int | None:
+        """The model's context window in tokens, when it states one."""
+        ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+class Reranker(Protocol):
+    """Scores (query, passage) pairs jointly, e.g. a trained cross-encoder; higher means more relevant."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    def score(self, query: str, passages: Sequence[str]) -> list[float]: ...

@@ -32,6 +32,8 @@ class Retrieval:
     queries: list[str]
     chunks: list[ContextChunk]
     notes: list[str] = field(default_factory=list)  # e.g. "no reranker configured: ranked by fused score"
+    # Milliseconds per stage, in order: "self-query", "retrieval", "rerank"; empty when not measured.
+    timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 class TwinAnswerer(Protocol):

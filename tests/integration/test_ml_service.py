@@ -114,18 +114,6 @@ def test_ml_service_help_and_the_no_key_bind_guard() -> None:
     assert refused.returncode == 2 and "API_ALLOW_NO_KEY" in refused.stderr
 
 
-def test_the_service_started_without_the_rag_core_says_so() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.ml_service", "--port", "1"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": ".", "OPIK_TRACK_DISABLE": "true"},
-    )
-    assert result.returncode != 0
-    assert "not built yet" in result.stderr
-
-
 def test_without_a_key_the_loopback_service_is_open() -> None:
     with live_service(ScriptedAnswerer()) as service:
         assert isinstance(service, LiveService) and service.api_key is None

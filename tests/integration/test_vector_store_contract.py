@@ -143,6 +143,21 @@ def test_hybrid_search_fuses_dense_and_sparse_within_the_filter(store: VectorSto
     assert store.hybrid_search("missing_collection", target.vector, query_terms) == []
 
 
+def test_sparse_search_ranks_by_bm25_within_the_filter(store: VectorStoreAdapter) -> None:
+    store.ensure_collection("embedded_articles", DIM, sparse=True)
+    maya = chunks(uuid4(), "maya", 10, first_term=1000)
+    theo = chunks(uuid4(), "theo", 10, first_term=2000)
+    store.upsert("embedded_articles", maya + theo)
+    store.optimize("embedded_articles")
+    hits = store.sparse_search("embedded_articles", SparseVector(indices=[2003], values=[1.0]), k=5)
+    assert [hit.record.id for hit in hits] == [theo[3].id]
+    common = store.sparse_search(
+        "embedded_articles", SparseVector(indices=[COMMON_TERM], values=[1.0]), k=50, filters={"author_id": "maya"}
+    )
+    assert len(common) == 10 and all(hit.record.payload["author_id"] == "maya" for hit in common)
+    assert store.sparse_search("missing_collection", SparseVector(indices=[1], values=[1.0])) == []
+
+
 def test_payload_only_collection_stores_documents(store: VectorStoreAdapter) -> None:
     store.ensure_collection("cleaned_posts", None)
     doc = uuid4()

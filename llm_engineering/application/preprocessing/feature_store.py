@@ -27,6 +27,9 @@ from llm_engineering.domain.types import DataCategory
 
 # Bump when cleaning changes its output, so stored features are rebuilt.
 CLEANING_VERSION = 1
+# Bump when an embedded chunk's payload gains a field readers rely on (2: the sparse scheme, checked by the RAG
+# retriever), so stores written before are rebuilt by the next run.
+PAYLOAD_VERSION = 2
 
 
 def feature_version(embedding_model_id: str, chunking: ChunkingConfig, sparse_scheme: str) -> str:
@@ -37,6 +40,7 @@ def feature_version(embedding_model_id: str, chunking: ChunkingConfig, sparse_sc
             "chunking": chunking.model_dump(mode="json"),
             "cleaning": CLEANING_VERSION,
             "sparse": sparse_scheme,
+            "payload": PAYLOAD_VERSION,
         }
     )[:16]
 
@@ -254,6 +258,7 @@ class FeatureStoreUpdater:
         for chunk, vector, sparse in zip(group, vectors, sparse_vectors, strict=True):
             payload = chunk.model_dump(mode="json", exclude={"id"})
             payload["embedding_model_id"] = self._embedder.model_id
+            payload["sparse_scheme"] = self._sparse_embedder.scheme
             by_collection.setdefault(chunk.category.embedded_collection, []).append(
                 VectorRecord(id=chunk.id, payload=payload, vector=vector, sparse=sparse)
             )

@@ -39,6 +39,10 @@ def create_app(
             yield
         finally:
             app.state.answerer = None
+            # An answerer that holds resources (the embedded store's lock, a model thread) releases them here.
+            close = getattr(answerer, "close", None)
+            if callable(close):
+                await anyio.to_thread.run_sync(close)
             await anyio.to_thread.run_sync(the_tracer.close)
 
     # With a key, the API description is a route like any other, so it is not served without one.

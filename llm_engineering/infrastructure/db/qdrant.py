@@ -217,6 +217,22 @@ class QdrantVectorStore:
         )
         return [SearchHit(record=_record(point), score=point.score) for point in response.points]
 
+    def sparse_search(
+        self, collection: str, sparse: SparseVector, *, k: int = 5, filters: Filters | None = None
+    ) -> list[SearchHit]:
+        """The k best points by BM25 (the collection's IDF modifier applied), among those matching the filter."""
+        if not self._client.collection_exists(collection):
+            return []
+        response = self._client.query_points(
+            collection_name=collection,
+            query=models.SparseVector(indices=sparse.indices, values=sparse.values),
+            using=SPARSE_VECTOR,
+            query_filter=to_qdrant_filter(filters),
+            limit=k,
+            with_payload=True,
+        )
+        return [SearchHit(record=_record(point), score=point.score) for point in response.points]
+
     def hybrid_search(
         self,
         collection: str,

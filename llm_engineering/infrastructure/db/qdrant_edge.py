@@ -312,6 +312,23 @@ class EdgeVectorStore:
         )
         return [SearchHit(record=_record(point), score=point.score) for point in points]
 
+    def sparse_search(
+        self, collection: str, sparse: SparseVector, *, k: int = 5, filters: Filters | None = None
+    ) -> list[SearchHit]:
+        """The k best points by BM25 (the shard's IDF modifier applied), among those matching the filter."""
+        shard = self._open(collection)
+        if shard is None:
+            return []
+        points = shard.query(
+            edge.QueryRequest(
+                limit=k,
+                query=edge.Query.Nearest(edge.SparseVector(sparse.indices, sparse.values), using=SPARSE_VECTOR),
+                filter=_edge_filter(filters),
+                with_payload=True,
+            )
+        )
+        return [SearchHit(record=_record(point), score=point.score) for point in points]
+
     def hybrid_search(
         self,
         collection: str,

@@ -3,11 +3,11 @@
 from functools import partial
 from pathlib import Path
 
-from llm_engineering.domain.ports import LLMClient
+from llm_engineering.domain.ports import LLMClient, StreamingLLM, TokenCounter
 from llm_engineering.infrastructure.llm.cache import CachedLLMClient
 from llm_engineering.infrastructure.llm.local import LocalTransformersClient
 from llm_engineering.infrastructure.llm.openai_compatible import OpenAICompatibleClient
-from llm_engineering.infrastructure.llm.prompt import load_chat_formatter
+from llm_engineering.infrastructure.llm.prompt import CharacterTokenEstimate, load_chat_formatter
 from llm_engineering.infrastructure.llm.remote_calls import RetryPolicy
 from llm_engineering.infrastructure.llm.sagemaker import SageMakerTGIClient
 from llm_engineering.settings import Settings
@@ -22,6 +22,27 @@ def llm_cache_dir(settings: Settings) -> Path:
     """LLM_CACHE_DIR as an absolute path, by default DATA_DIR/cache/llm."""
     folder = settings.LLM_CACHE_DIR if settings.LLM_CACHE_DIR is not None else settings.data_dir / "cache" / "llm"
     return folder.expanduser().resolve()
+
+
+def build_helper_llm(settings: Settings) -> LLMClient | None:
+    """The LLM that extracts authors and rewrites questions for RAG: a configured remote backend (cached), never the
+    local 135M model, whose extractions would be noise."""
+    return build_llm_client(settings) if settings.LLM_BACKEND != "local" else None
+
+
+def build_remote_streaming_llm(settings: Settings) -> tuple[StreamingLLM, TokenCounter]:
+    """The remote backend (LLM_BACKEND=openai or sagemaker) that streams answers, uncached, and a counter of its
+    tokens: its tokenizer where known (LLM_TOKENIZER_ID; SageMaker serves LOCAL_LLM_MODEL_ID's), else an estimate."""
+    client = build_llm_client(settings, use_cache=False)
+    if not isinstance(client, OpenAICompatibleClient | SageMakerTGIClient):
+        raise ValueError(f"LLM_BACKEND={settings.LLM_BACKEND} is not a remote backend; the local model streams itself.")
+    tokenizer_id = settings.LLM_TOKENIZER_ID or (
+        settings.LOCAL_LLM_MODEL_ID if settings.LLM_BACKEND == "sagemaker" else None
+    )
+    counter: TokenCounter = (
+        load_chat_formatter(tokenizer_id, llm_models_dir(settings)) if tokenizer_id else CharacterTokenEstimate()
+    )
+    return client, counter
 
 
 def build_llm_client(settings: Settings, *, use_cache: bool = True) -> LLMClient:

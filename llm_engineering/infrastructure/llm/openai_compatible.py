@@ -1,6 +1,6 @@
 """Any OpenAI-compatible chat-completions endpoint: OpenAI, vLLM, TGI's Messages API, Ollama."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from llm_engineering.domain.exceptions import LLMError
@@ -62,7 +62,8 @@ class OpenAICompatibleClient:
             lambda conversation: self._complete(conversation, params), conversations, self._concurrency
         )
 
-    def _complete(self, conversation: Sequence[ChatMessage], params: GenerationParams) -> str:
+    def _request(self, conversation: Sequence[ChatMessage], params: GenerationParams) -> dict[str, Any]:
+        """The chat-completions arguments: messages cut to the model's context, and the decoding parameters."""
         messages = list(conversation)
         if self._formatter is not None:
             formatter = self._formatter()
@@ -71,26 +72,48 @@ class OpenAICompatibleClient:
             "list[ChatCompletionMessageParam]",
             [{"role": message.role, "content": message.content} for message in messages],
         )
-        options: dict[str, Any] = {}
+        request: dict[str, Any] = {
+            "model": self._model_id,
+            "messages": payload,
+            "max_tokens": params.max_new_tokens,
+            "temperature": params.temperature,
+            "seed": params.seed,
+        }
         # top_p=1 means "no nucleus filtering" everywhere, and some servers (TGI) reject the value itself.
         if params.top_p < 1.0:
-            options["top_p"] = params.top_p
-        response: ChatCompletion = call_with_retries(
-            lambda: self._client.chat.completions.create(
-                model=self._model_id,
-                messages=payload,
-                max_tokens=params.max_new_tokens,
-                temperature=params.temperature,
-                seed=params.seed,
-                **options,
-            ),
+            request["top_p"] = params.top_p
+        return request
+
+    def _call(self, create: Callable[[], Any], what: str) -> Any:
+        return call_with_retries(
+            create,
             policy=self._retry,
             classify=self._classify,
-            what=f"Chat completion from {self._where} (model {self._model_id})",
+            what=f"{what} from {self._where} (model {self._model_id})",
             fix=(
                 "Check that the endpoint is up and serves this model (OPENAI_BASE_URL, OPENAI_MODEL_ID, "
                 "OPENAI_API_KEY); for a slow or busy endpoint raise LLM_TIMEOUT_S or LLM_MAX_RETRIES."
             ),
+        )
+
+    def stream(self, conversation: Sequence[ChatMessage], params: GenerationParams) -> Iterator[str]:
+        """One completion's text as the server streams it (`stream: true`); closing the iterator closes the HTTP
+        response, so the server stops generating. Only the opening request is retried."""
+        request = self._request(conversation, params)
+        response = self._call(
+            lambda: self._client.chat.completions.create(**request, stream=True), "Streamed chat completion"
+        )
+        try:
+            for chunk in response:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        finally:
+            response.close()
+
+    def _complete(self, conversation: Sequence[ChatMessage], params: GenerationParams) -> str:
+        request = self._request(conversation, params)
+        response: ChatCompletion = self._call(
+            lambda: self._client.chat.completions.create(**request), "Chat completion"
         )
         if not response.choices or response.choices[0].message.content is None:
             raise LLMError(

@@ -127,3 +127,18 @@ def load_chat_formatter(model_id: str, models_dir: Path) -> ChatPromptFormatter:
             "or allow Hugging Face Hub access."
         ) from error
     return ChatPromptFormatter(tokenizer, name=model_id, context_tokens=context_length(config, tokenizer))
+
+
+class CharacterTokenEstimate:
+    """Implements the TokenCounter port where the answering model's tokenizer is unknown (a remote OpenAI model):
+    one token per three characters, which overestimates English text, so the context stays within budget."""
+
+    def __init__(self, context_tokens: int | None = None) -> None:
+        self._context_tokens = context_tokens
+
+    @property
+    def context_tokens(self) -> int | None:
+        return self._context_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return -(-len(text) // 3)

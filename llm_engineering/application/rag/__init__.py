@@ -1,0 +1,1 @@
+"""Retrieval-augmented generation: self-query, query expansion, hybrid retrieval, reranking, prompts, the twin."""

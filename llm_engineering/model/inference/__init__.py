@@ -1,0 +1,1 @@
+"""Inference with the registry's model: loaded once, streamed token by token, concurrent requests micro-batched."""

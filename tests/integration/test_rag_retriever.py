@@ -1,0 +1,145 @@
+"""The retriever on the real stores and models: hybrid search's rare-term recall, author filtering, bad input,
+and the refusal of a feature store built otherwise (Qdrant Edge, MiniLM, BM25, the embedded Mongo-wire server)."""
+
+from collections.abc import Iterator
+from uuid import uuid4
+
+import pytest
+
+from llm_engineering.application.rag.retriever import ContextRetriever, RetrieverConfig
+from llm_engineering.domain.exceptions import IncompatibleFeatureStoreError, InvalidQueryError
+from llm_engineering.domain.features import Chunk
+from llm_engineering.domain.ids import chunk_id, user_id
+from llm_engineering.domain.ports import VectorRecord
+from llm_engineering.domain.types import DataCategory
+from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter
+from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
+from tests.rag_support import EMBEDDING_MODEL_ID, load_sample_features
+
+EMBEDDER = SentenceTransformerEmbedder(EMBEDDING_MODEL_ID)
+SPARSE = Bm25SparseEmbedder()
+PRODUCT_CODE = "QX-7731-ZB"
+
+
+def retriever(store: VectorStoreAdapter, warehouse: MongoDataWarehouse, **config: object) -> ContextRetriever:
+    return ContextRetriever(
+        store=store,
+        embedder=EMBEDDER,
+        sparse_embedder=SPARSE,
+        authors=warehouse,
+        config=RetrieverConfig(**config),  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def sample(warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter) -> Iterator[ContextRetriever]:
+    load_sample_features(warehouse, vector_store)
+    yield retriever(vector_store, warehouse)
+
+
+def add_product_code_chunk(store: VectorStoreAdapter) -> str:
+    """One post among the sample's that names a made-up product code once, in text about something else."""
+    document = uuid4()
+    chunk = Chunk(
+        id=chunk_id(document, 0),
+        document_id=document,
+        chunk_index=0,
+        category=DataCategory.POSTS,
+        author_id=user_id("Theo Brandt"),
+        author_full_name="Theo Brandt",
+        platform="linkedin",
+        link="https://www.linkedin.com/posts/theobrandt_warehouse-move",
+        content=(
+            "We moved the nightly ingestion off the old cluster last week. Batch windows shrank, on-call got "
+            f"quieter, and the only job left on the legacy scheduler is the {PRODUCT_CODE} reconciliation in the "
+            "finance stack."
+        ),
+        source_hash="x",
+    )
+    [vector] = EMBEDDER.embed([chunk.content])
+    [sparse] = SPARSE.embed_documents([chunk.content])
+    payload = chunk.model_dump(mode="json", exclude={"id"}) | {
+        "embedding_model_id": EMBEDDER.model_id,
+        "sparse_scheme": SPARSE.scheme,
+    }
+    store.upsert("embedded_posts", [VectorRecord(id=chunk.id, payload=payload, vector=vector, sparse=sparse)])
+    return str(chunk.id)
+
+
+@pytest.mark.slow
+def test_hybrid_search_finds_a_rare_product_code_that_dense_search_misses(
+    sample: ContextRetriever, vector_store: VectorStoreAdapter
+) -> None:
+    target = add_product_code_chunk(vector_store)
+    # About GPU bills, which the corpus covers at length: only the code ties the question to the target chunk.
+    question = f"Which GPU bills mention {PRODUCT_CODE}?"
+    [vector] = EMBEDDER.embed([question])
+    dense_top = sorted(
+        (hit for c in DataCategory for hit in vector_store.search(c.embedded_collection, vector, k=5)),
+        key=lambda hit: hit.score,
+        reverse=True,
+    )[:5]
+    assert target not in [str(hit.record.id) for hit in dense_top], "dense search alone should miss the code"
+    retrieval = sample.search(question, k=5)
+    [found] = [chunk for chunk in retrieval.chunks if chunk.chunk_id == target]
+    lexical_top = max(c.scores.get("lexical", 0.0) for c in retrieval.chunks)
+    assert found.scores["lexical"] == lexical_top, "the code should make it the best BM25 match"
+
+
+@pytest.mark.slow
+def test_author_filter_self_query_and_unknown_authors(sample: ContextRetriever) -> None:
+    by_name = sample.search("Theo, is Spark worth it for small data?", k=8)
+    assert by_name.author_full_name == "Theo Brandt"
+    assert by_name.chunks and {c.author_full_name for c in by_name.chunks} == {"Theo Brandt"}
+    assert list(by_name.timings_ms) == ["self-query", "retrieval", "rerank"]
+    given = sample.search("How do you keep GPU costs down?", k=8, author_full_name="maya  okafor")
+    assert given.author_full_name == "Maya Okafor"
+    assert {c.author_full_name for c in given.chunks} == {"Maya Okafor"}
+    unknown = sample.search("How do you keep GPU costs down?", k=8, author_full_name="Ada Lovelace")
+    assert unknown.author_full_name is None and unknown.chunks
+    assert any("unknown author 'Ada Lovelace'" in note for note in unknown.notes)
+    anyone = sample.search("data pipelines and GPU budgets", k=20)
+    assert anyone.author_full_name is None
+    assert {c.author_full_name for c in anyone.chunks} == {"Maya Okafor", "Theo Brandt"}
+    fused = [c.scores["fused"] for c in anyone.chunks]
+    assert fused == sorted(fused, reverse=True)
+    assert len({c.chunk_id for c in anyone.chunks}) == len(anyone.chunks)
+    stop_words_only = sample.search("What is it about?", k=3)  # BM25 keeps no term: ranked by the dense list alone
+    assert len(stop_words_only.chunks) == 3 and all("lexical" not in c.scores for c in stop_words_only.chunks)
+
+
+@pytest.mark.slow
+def test_bad_questions_get_clear_errors_and_an_empty_store_finds_no_context(
+    warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter
+) -> None:
+    empty = retriever(vector_store, warehouse, max_query_chars=100)
+    for question, message in (("", "empty"), ("x" * 101, "more than the 100"), ("Как снизить расходы?", "cannot read")):
+        with pytest.raises(InvalidQueryError, match=message):
+            empty.search(question)
+    retrieval = empty.search("How do you keep GPU costs down?")
+    assert retrieval.chunks == [] and "no context found" in retrieval.notes
+
+
+@pytest.mark.slow
+def test_a_store_built_with_another_embedding_model_or_sparse_scheme_is_refused(
+    sample: ContextRetriever, warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter
+) -> None:
+    other = ContextRetriever(
+        store=vector_store,
+        embedder=SentenceTransformerEmbedder("some-org/another-embedder"),
+        sparse_embedder=SPARSE,
+        authors=warehouse,
+        config=RetrieverConfig(),
+    )
+    with pytest.raises(IncompatibleFeatureStoreError, match=r"another-embedder.*Rebuild it"):
+        other.search("How do you keep GPU costs down?")
+    german = ContextRetriever(
+        store=vector_store,
+        embedder=EMBEDDER,
+        sparse_embedder=Bm25SparseEmbedder(language="german"),
+        authors=warehouse,
+        config=RetrieverConfig(),
+    )
+    with pytest.raises(IncompatibleFeatureStoreError, match=r"german.*Rebuild it"):
+        german.search("How do you keep GPU costs down?")

@@ -1,0 +1,74 @@
+"""The answering model in process with the real SmolLM2: streaming, and micro-batching of concurrent requests."""
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from llm_engineering.domain.ports import ChatMessage, GenerationParams
+from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
+from llm_engineering.model.inference.streaming import MicroBatchingGenerator
+from tests.conftest import PACKAGED_LLM_ID
+
+GREEDY = GenerationParams(max_new_tokens=12, temperature=0.0)
+FRANCE = [ChatMessage(role="user", content="What is the capital of France?")]
+HAIKU = [ChatMessage(role="user", content="Write a haiku about GPUs and their cost.")]
+
+
+@pytest.fixture(scope="module")
+def generator(llm_models_dir: Path) -> Iterator[MicroBatchingGenerator]:
+    model = MicroBatchingGenerator(
+        Path(resolve_llm_model(PACKAGED_LLM_ID, llm_models_dir)), model_id=PACKAGED_LLM_ID, batch_window_s=0.05
+    )
+    model.load()
+    yield model
+    model.close()
+
+
+def read_concurrently(streams: list[Iterator[str]]) -> list[str]:
+    texts = [""] * len(streams)
+
+    def read(index: int) -> None:
+        texts[index] = "".join(streams[index])
+
+    threads = [threading.Thread(target=read, args=(index,)) for index in range(len(streams))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return texts
+
+
+@pytest.mark.slow
+def test_two_concurrent_requests_share_one_forward_pass_per_step_and_match_one_at_a_time(
+    generator: MicroBatchingGenerator,
+) -> None:
+    before = generator.forward_passes
+    alone = ["".join(generator.stream(FRANCE, GREEDY)), "".join(generator.stream(HAIKU, GREEDY))]
+    sequential_passes = generator.forward_passes - before
+    assert all(alone)
+
+    before, batches = generator.forward_passes, len(generator.batch_sizes)
+    together = read_concurrently([generator.stream(FRANCE, GREEDY), generator.stream(HAIKU, GREEDY)])
+    batched_passes = generator.forward_passes - before
+
+    assert generator.batch_sizes[batches:] == [2]
+    assert together == alone
+    # One prefill plus one pass per step of the longer answer, for both requests together.
+    assert batched_passes <= GREEDY.max_new_tokens + 1 < sequential_passes
+
+
+@pytest.mark.slow
+def test_closing_a_stream_takes_it_out_of_the_batch_and_the_other_carries_on(
+    generator: MicroBatchingGenerator,
+) -> None:
+    long = GenerationParams(max_new_tokens=60)
+    stopped = generator.stream(HAIKU, long)
+    other = generator.stream([ChatMessage(role="user", content="Explain what a GPU is in three sentences.")], long)
+    first = next(stopped)
+    stopped.close()
+    pieces = list(other)
+    leftover = list(stopped)  # at most what was decoded before the close was seen at the next step
+    assert first and len(pieces) > 10
+    assert len(leftover) <= 2

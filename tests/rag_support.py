@@ -1,0 +1,47 @@
+"""The sample corpus in the test's warehouse and feature store, built by the real feature pipeline's use case, and
+the packaged SmolLM2 made available to a tool run under the test's DATA_DIR without converting it again."""
+
+from pathlib import Path
+
+from llm_engineering.application.preprocessing.chunking import ChunkingConfig
+from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
+from llm_engineering.application.warehouse_transfer import import_warehouse
+from llm_engineering.domain.ports import DocumentRepository, VectorStore
+from llm_engineering.infrastructure.db.vector_store import build_vector_store
+from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
+from llm_engineering.infrastructure.llm.factory import llm_models_dir
+from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
+from llm_engineering.settings import Settings
+from tests.conftest import PACKAGED_LLM_ID, SAMPLE_DIR
+
+EMBEDDING_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def load_sample_features(warehouse: DocumentRepository, store: VectorStore) -> None:
+    """Import data/sample and build its cleaned and embedded collections (dense + BM25)."""
+    import_warehouse(warehouse, SAMPLE_DIR)
+    FeatureStoreUpdater(
+        warehouse,
+        store,
+        SentenceTransformerEmbedder(EMBEDDING_MODEL_ID),
+        ChunkingConfig(),
+        sparse_embedder=Bm25SparseEmbedder(),
+        embedding_batch_size=32,
+        write_batch_size=64,
+        progress=False,
+    ).run()
+
+
+def prepare_sample_twin(settings: Settings, warehouse: DocumentRepository, session_models_dir: Path) -> None:
+    """The sample's features in the settings' store (closed again, so a tool or the service can open it), and the
+    session's converted SmolLM2 linked where the settings look for it."""
+    store = build_vector_store(settings)
+    try:
+        load_sample_features(warehouse, store)
+    finally:
+        store.close()
+    converted = Path(resolve_llm_model(PACKAGED_LLM_ID, session_models_dir))
+    target = llm_models_dir(settings) / converted.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        target.symlink_to(converted, target_is_directory=True)

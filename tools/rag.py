@@ -1,0 +1,98 @@
+"""Ask the twin: the self-query's author, the searched queries, the ranked chunks with their scores and links, then
+the answer as it streams.
+
+python -m tools.rag ["QUESTION"] [--author "Maya Okafor"] [--k 5] [--no-generate]
+
+Scores: dense = cosine similarity of the query and chunk vectors; lexical = BM25 (the store's IDF); fused = reciprocal
+rank fusion of both candidate lists, the ranking used ("-": the chunk was not in that side's top candidates).
+"""
+
+import argparse
+import sys
+import textwrap
+
+from llm_engineering.domain.exceptions import InvalidQueryError, LLMTwinError
+from llm_engineering.domain.ports import GenerationParams
+from llm_engineering.domain.rag import ContextChunk, Retrieval
+from llm_engineering.settings import get_settings
+from tools.cli_logging import configure_logging
+from tools.twin import build_twin
+
+# A question about the sample corpus (data/sample), so `poe call-rag-retrieval-module` works after `make run`.
+DEFAULT_QUESTION = "Maya Okafor, could you draft a LinkedIn post on how to keep GPU costs down?"
+
+
+def _score(chunk: ContextChunk, name: str, digits: int) -> str:
+    value = chunk.scores.get(name)
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def print_retrieval(retrieval: Retrieval) -> None:
+    """The self-query result, the queries and the ranked chunks, as a person reads them."""
+    author = retrieval.author_full_name or "none recognised: searching every author"
+    print(f"Self-query: author = {author}")
+    print("Queries:")
+    for index, query in enumerate(retrieval.queries, start=1):
+        print(f"  {index}. {query}")
+    for note in retrieval.notes:
+        print(f"Note: {note}")
+    print(f"Chunks ({len(retrieval.chunks)}):")
+    for rank, chunk in enumerate(retrieval.chunks, start=1):
+        rerank = f"  rerank {_score(chunk, 'rerank', 3)}" if "rerank" in chunk.scores else ""
+        print(
+            f"{rank:>2}. fused {_score(chunk, 'fused', 4)}  dense {_score(chunk, 'dense', 3)}  "
+            f"lexical {_score(chunk, 'lexical', 2)}{rerank}  {chunk.author_full_name}  [{chunk.category.value}]  "
+            f"{chunk.link}"
+        )
+        print(textwrap.indent(textwrap.shorten(chunk.content, width=300, placeholder=" …"), "    "))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Retrieve, print, and stream the answer; 2 for a question that cannot be asked, 1 for other failures."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.rag", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "question", nargs="?", default=DEFAULT_QUESTION, help=f"what to ask the twin (default: {DEFAULT_QUESTION!r})"
+    )
+    parser.add_argument("--author", help="only this author's chunks (full name); unknown names search everyone")
+    parser.add_argument("--k", type=int, help="how many chunks to keep (default: RAG_TOP_K, 5)")
+    parser.add_argument("--no-generate", action="store_true", help="retrieve and print the chunks only")
+    parser.add_argument("--max-new-tokens", type=int, default=256, help="answer length limit (default 256)")
+    parser.add_argument("--verbose", action="store_true", help="debug logs")
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        settings = get_settings()
+        twin = build_twin(settings, generate=not args.no_generate)
+        try:
+            retrieval = twin.retrieve(args.question, k=args.k, author_full_name=args.author)
+            print_retrieval(retrieval)
+            if args.no_generate:
+                return 0
+            print(f"\nAnswer ({twin.model_name}):", flush=True)
+            stream = twin.stream_answer(retrieval, [], GenerationParams(max_new_tokens=args.max_new_tokens))
+            try:
+                for piece in stream:
+                    print(piece, end="", flush=True)
+            finally:
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()
+            print()
+        finally:
+            twin.close()
+    except InvalidQueryError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except LLMTwinError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
