@@ -1,9 +1,11 @@
 """The promotion rule: a candidate replaces the reference (production, or the base when none) only when it is
 measurably better on the configured measure, by a relative margin. Pure, so every case is tested without ZenML."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from llm_engineering.model.evaluation.config import LOWER_IS_BETTER
+from llm_engineering.model.evaluation.config import LOWER_IS_BETTER, PromotionSection
+from llm_engineering.model.evaluation.evaluator import ModelScores
 
 
 @dataclass(frozen=True)
@@ -48,3 +50,40 @@ def decide_promotion(
         reference_label=reference_label,
         reason=reason,
     )
+
+
+def decide_from_scores(
+    scores: Sequence[ModelScores], promotion: PromotionSection, production_is_candidate: bool
+) -> PromotionDecision:
+    """The decision for the candidate of an evaluation: against production when it was measured, else the base."""
+    by_role = {score.role: score for score in scores}
+    candidate = by_role["candidate"]
+    reference = by_role.get("production") or by_role["base"]
+    reference_label = f"production {reference.label}" if reference.role == "production" else "the base model"
+    candidate_value = candidate.measures.get(promotion.metric)
+    reference_value = reference.measures.get(promotion.metric)
+    if production_is_candidate:
+        return PromotionDecision(
+            promote=False,
+            metric=promotion.metric,
+            candidate=_number(candidate_value),
+            reference=_number(candidate_value),
+            reference_label="itself",
+            reason=f"not promoted: candidate {candidate.label} is already in production",
+        )
+    if candidate_value is None or reference_value is None:
+        return PromotionDecision(
+            promote=False,
+            metric=promotion.metric,
+            candidate=_number(candidate_value),
+            reference=_number(reference_value),
+            reference_label=reference_label,
+            reason=f"not promoted: {promotion.metric} was not measured for both models (every judgement failed?)",
+        )
+    return decide_promotion(
+        promotion.metric, candidate_value, reference_value, promotion.min_improvement, reference_label
+    )
+
+
+def _number(value: float | None) -> float:
+    return float("nan") if value is None else value
