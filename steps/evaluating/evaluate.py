@@ -22,10 +22,12 @@ from llm_engineering.model.evaluation.evaluator import (
     evaluate_models,
     models_under_test,
     production_version,
+    score_models,
 )
 from llm_engineering.model.evaluation.report import results_table, write_chart, write_results_json
 from llm_engineering.model.finetuning.data import DatasetSourceError, Row, rows_from_dataset
 from llm_engineering.settings import Settings
+from steps.evaluating.sagemaker import outputs_on_sagemaker
 from steps.metadata import record_metadata
 
 
@@ -40,9 +42,13 @@ def evaluate_candidate(config: EvaluationConfig) -> Annotated[dict[str, Any], "e
     candidate = models[-1]
     judge = judge_client(config, settings)
     embedder = SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE)
-    scores = evaluate_models(
-        models, rows, config, lambda model: answer_client(model, config, settings), embedder, judge
-    )
+    if config.runner == "sagemaker":
+        outputs = outputs_on_sagemaker(config, models, rows, settings)
+        scores = score_models(models, outputs, rows, config, embedder, judge)
+    else:
+        scores = evaluate_models(
+            models, rows, config, lambda model: answer_client(model, config, settings), embedder, judge
+        )
     results = {
         "model_name": config.model_name,
         "candidate_version": candidate.version,

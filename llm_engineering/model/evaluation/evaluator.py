@@ -1,7 +1,7 @@
 """One model's evaluation: answers to every test instruction and held-out perplexity (the heavy part, run here or
 in a SageMaker job), then the objective measures and the optional judge on those answers (the light part)."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -174,10 +174,25 @@ def evaluate_models(
     """Every model's outputs (answers through `answer_client(model)`) and scores, in the order given."""
     if not rows:
         raise ValueError("The instruct dataset's test split is empty: there is nothing held out to evaluate on.")
+    outputs: dict[str, ModelOutputs] = {
+        model.role: model_outputs(model, answer_client(model), rows, config.generation, config.max_length)
+        for model in models
+    }
+    return score_models(models, outputs, rows, config, embedder, judge)
+
+
+def score_models(
+    models: Sequence[ModelUnderTest],
+    outputs: Mapping[str, ModelOutputs],
+    rows: Sequence[Row],
+    config: EvaluationConfig,
+    embedder: Embedder,
+    judge: LLMClient | None,
+) -> list[ModelScores]:
+    """The measures (and the judge's scores) of every model's outputs, wherever the outputs were computed."""
     if judge is None:
         logger.info("No judge configured (judge.backend is null): the objective measures alone decide.")
-    scores = []
-    for model in models:
-        outputs = model_outputs(model, answer_client(model), rows, config.generation, config.max_length)
-        scores.append(score_outputs(model, outputs, rows, embedder, judge, config.judge.max_new_tokens))
-    return scores
+    return [
+        score_outputs(model, outputs[model.role], rows, embedder, judge, config.judge.max_new_tokens)
+        for model in models
+    ]
