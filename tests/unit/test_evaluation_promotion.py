@@ -2,7 +2,9 @@
 
 import pytest
 
-from llm_engineering.model.evaluation.promotion import decide_promotion
+from llm_engineering.model.evaluation.config import PromotionSection
+from llm_engineering.model.evaluation.evaluator import ModelScores
+from llm_engineering.model.evaluation.promotion import decide_from_scores, decide_promotion
 
 
 def test_lower_perplexity_by_more_than_the_margin_promotes() -> None:
@@ -37,3 +39,25 @@ def test_with_no_production_the_base_is_the_reference() -> None:
     assert decision.promote
     assert decision.reference_label == "base model"
     assert "higher is better" in decision.reason
+
+
+def scores(**perplexities: float | None) -> list[ModelScores]:
+    return [
+        ModelScores(role=role, label=role, version=None if role == "base" else 1, measures={"perplexity": value})  # type: ignore[arg-type]
+        for role, value in perplexities.items()
+    ]
+
+
+def test_the_reference_is_production_when_measured_else_the_base() -> None:
+    section = PromotionSection(metric="perplexity", min_improvement=0.02)
+    against_production = decide_from_scores(scores(base=20.0, production=9.0, candidate=9.5), section, False)
+    assert not against_production.promote and against_production.reference == 9.0
+    against_base = decide_from_scores(scores(base=20.0, candidate=9.5), section, False)
+    assert against_base.promote and against_base.reference_label == "the base model"
+
+
+def test_a_candidate_already_in_production_or_without_the_measure_is_not_promoted() -> None:
+    section = PromotionSection(metric="perplexity", min_improvement=0.02)
+    assert "already in production" in decide_from_scores(scores(base=20.0, candidate=5.0), section, True).reason
+    missing = decide_from_scores(scores(base=20.0, candidate=None), section, False)
+    assert not missing.promote and "not measured" in missing.reason
