@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from loguru import logger
-from zenml import get_step_context, log_metadata, step
+from zenml import get_step_context, step
 from zenml.client import Client
 
 from llm_engineering.domain.ports import LLMClient
@@ -25,6 +25,7 @@ from llm_engineering.model.evaluation.evaluator import (
     score_models,
 )
 from llm_engineering.model.evaluation.report import results_table, write_chart, write_results_json
+from llm_engineering.model.evaluation.stages import log_version_metadata
 from llm_engineering.model.finetuning.data import DatasetSourceError, Row, rows_from_dataset
 from llm_engineering.settings import Settings
 from steps.evaluating.sagemaker import outputs_on_sagemaker
@@ -118,7 +119,7 @@ def publish_results(
         for score in scores
     }
     metadata: dict[str, Any] = {"evaluation": measured, "evaluation_test_rows": results["test_rows"]}
-    log_metadata(metadata=metadata, model_name=config.model_name, model_version=str(candidate.version))
+    log_version_metadata(config.model_name, int(results["candidate_version"]), metadata)
     record_metadata({**metadata, "results_file": str(json_path), "chart": str(chart_path)})
     try:
         run_id: str | None = str(get_step_context().pipeline_run.id)

@@ -8,6 +8,8 @@ from zenml import log_metadata
 from zenml.enums import ModelStages
 from zenml.model.model import Model
 
+from llm_engineering.model.registry import find_model_version
+
 
 def promote_to_production(model_name: str, version: int, *, decided_by: str, reason: str) -> None:
     """Set `version` to production (the previous production version is archived) and record why on the version."""
@@ -26,4 +28,10 @@ def record_promotion(model_name: str, version: int, *, promoted: bool, decided_b
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
     }
-    log_metadata(metadata=metadata, model_name=model_name, model_version=str(version))
+    log_version_metadata(model_name, version, metadata)
+
+
+def log_version_metadata(model_name: str, version: int, metadata: dict[str, Any]) -> None:
+    """Metadata on a version found by number (by id: a named version such as "sft-<date>" is not found by "3")."""
+    found = find_model_version(model_name, version)
+    log_metadata(metadata=metadata, model_version_id=found.id)
