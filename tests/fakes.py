@@ -6,6 +6,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 
+from llm_engineering.domain.exceptions import LLMError
 from llm_engineering.domain.ports import ChatMessage, GenerationParams
 
 WORD = re.compile(r"[a-z0-9]+")
@@ -59,3 +60,29 @@ class HashingEmbedder:
             norm = math.sqrt(sum(v * v for v in vector)) or 1.0
             vectors.append([v / norm for v in vector])
         return vectors
+
+
+class TableEmbedder:
+    """The Embedder port with a fixed vector per text, so a similarity has an answer known by hand."""
+
+    model_id = "table"
+    dimension = 2
+    max_input_tokens = 256
+    tokenizer_json = ""
+
+    def __init__(self, vectors: Mapping[str, list[float]]) -> None:
+        self._vectors = dict(vectors)
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> list[list[float]]:
+        """The table's vector of each text (KeyError for a text the test did not plan)."""
+        return [self._vectors[text] for text in texts]
+
+
+class FailingLLM:
+    """A backend that is down: every call raises the port's error."""
+
+    backend = "down"
+    model_id = "down"
+
+    def generate(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:
+        raise LLMError("connection refused")

@@ -2,6 +2,7 @@
 
     python -m tools.run digital-data-etl [--config configs/digital_data_etl_example.yaml] [--no-cache]
     python -m tools.run feature-engineering --print-config     # every key the config may hold, with defaults
+    python -m tools.run continuous-training --schedule "0 3 * * 1"   # on orchestrators that support schedules
 
 Each pipeline reads configs/<pipeline>.yaml unless --config names another file. The file's `parameters:`
 are checked against the pipeline's typed config before ZenML starts; a mistake is one line naming the key.
@@ -92,8 +93,15 @@ PIPELINES: dict[str, PipelineEntry] = {
         "pipelines.evaluating",
         "evaluating",
         Path("configs/evaluating.yaml"),
-        "LLM-as-judge and objective metrics",
+        "measure the latest TwinLlama against production and the base; promote it when it wins",
         "llm_engineering.model.evaluation.config:EvaluationConfig",
+    ),
+    "continuous-training": PipelineEntry(
+        "pipelines.continuous_training",
+        "continuous_training",
+        Path("configs/continuous_training.yaml"),
+        "data side, SFT, DPO, evaluation and promotion in one run",
+        "llm_engineering.model.continuous_training:ContinuousTrainingConfig",
     ),
 }
 
@@ -108,6 +116,20 @@ def load_pipeline(name: str) -> object:
             raise
         raise PipelineNotAvailableError(f"The {name} pipeline is not built yet in this version of LLM Twin.") from None
     return getattr(module, entry.function)
+
+
+def schedule_refusal(pipeline: str, cron: str) -> str | None:
+    """Why the active stack cannot run `pipeline` on `cron` (None when it can); the local orchestrator cannot."""
+    from zenml.client import Client
+
+    orchestrator = Client().active_stack.orchestrator
+    if orchestrator.config.is_schedulable:
+        return None
+    return (
+        f"the active ZenML orchestrator ({orchestrator.name}, {orchestrator.flavor}) cannot run on a schedule; "
+        f"run it from cron instead ('{cron} cd {Path.cwd()} && python -m tools.run {pipeline}') or switch to a stack "
+        "whose orchestrator supports schedules (Kubeflow, Airflow, SageMaker, Vertex, Kubernetes)."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,6 +149,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="print the effective config (every key, defaults included) as YAML, then exit without running",
     )
+    parser.add_argument(
+        "--schedule",
+        metavar="CRON",
+        help='run on a cron schedule ("0 3 * * 1"), on orchestrators that support schedules',
+    )
     args = parser.parse_args(argv)
     entry = PIPELINES[args.pipeline]
     path: Path = args.config or entry.config
@@ -143,6 +170,12 @@ def main(argv: list[str] | None = None) -> int:
         print(yaml.safe_dump(effective, sort_keys=False, allow_unicode=True), end="")
         return 0
     configure_logging()
+    if args.schedule:
+        refusal = schedule_refusal(args.pipeline, args.schedule)
+        if refusal:
+            print(f"error: {refusal}", file=sys.stderr)
+            return 2
+        run_options["schedule"] = {"cron_expression": args.schedule}
     pipeline = load_pipeline(args.pipeline)
     if args.no_cache:
         run_options["enable_cache"] = False

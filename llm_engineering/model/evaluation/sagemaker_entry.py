@@ -1,0 +1,121 @@
+"""The entry point a SageMaker job runs for `runner: sagemaker`: the heavy half of the evaluation (answers and
+perplexity of every model), on the job's GPU, with the same functions a local run uses.
+
+SageMaker passes the hyperparameters as arguments (`--config '<EvaluationConfig JSON>' --models '<JSON list>'`)
+and the folders as SM_* variables: SM_CHANNEL_TEST holds rows.json, SM_CHANNEL_<ROLE> each model's weights, and
+what is written to SM_MODEL_DIR (outputs.json) comes back as the job's model.tar.gz. The measures and the judge run
+afterwards in the pipeline step, on these outputs. The launcher script `stage_job_code` writes passes in how a
+model folder becomes an LLMClient (the in-process transformers client), as the factories do in a local run.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from loguru import logger
+
+from llm_engineering.domain.ports import LLMClient
+from llm_engineering.model.evaluation.config import EvaluationConfig
+from llm_engineering.model.evaluation.evaluator import ModelOutputs, ModelUnderTest, model_outputs
+from llm_engineering.model.finetuning.data import Row
+from llm_engineering.model.finetuning.sagemaker_entry import JOB_REQUIREMENTS as TRAINING_JOB_REQUIREMENTS
+
+ROWS_FILE = "rows.json"
+OUTPUTS_FILE = "outputs.json"
+ENTRY_SCRIPT = "evaluate_entry.py"
+# What the in-process LLM client needs on top of the training job's requirements.
+JOB_REQUIREMENTS = [*TRAINING_JOB_REQUIREMENTS, "pydantic-settings>=2.4", "httpx>=0.27", "tqdm>=4.66", "gguf>=0.17"]
+_LAUNCHER = '''"""Launcher of the SageMaker evaluation job: the in-process LLM client wired into the entry point."""
+
+from pathlib import Path
+
+from llm_engineering.infrastructure.llm.local import LocalTransformersClient
+from llm_engineering.model.evaluation.sagemaker_entry import main
+
+
+def local_client(folder: Path, batch_size: int) -> LocalTransformersClient:
+    device = "cuda" if __import__("torch").cuda.is_available() else "cpu"
+    return LocalTransformersClient(
+        str(folder), models_dir=Path("/tmp/models"), device=device, batch_size=batch_size, timeout_s=3600.0
+    )
+
+
+raise SystemExit(main(local_client))
+'''
+
+ClientFactory = Callable[[Path, int], LLMClient]
+
+
+def stage_job_code(target: Path) -> str:
+    """Write the job's source folder (the package, the launcher, requirements.txt); the launcher's name."""
+    package = Path(__file__).resolve().parents[2]
+    shutil.copytree(package, target / package.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (target / ENTRY_SCRIPT).write_text(_LAUNCHER)
+    (target / "requirements.txt").write_text("\n".join(JOB_REQUIREMENTS) + "\n")
+    return ENTRY_SCRIPT
+
+
+def write_job_rows(rows: Sequence[Row], folder: Path) -> Path:
+    """The test channel's content: the held-out rows the models answer."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / ROWS_FILE
+    path.write_text(json.dumps(list(rows), ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def channel_name(model: ModelUnderTest) -> str:
+    """The job channel that carries a model's weights (SM_CHANNEL_<NAME> inside the job)."""
+    return f"model_{model.role}"
+
+
+def models_argument(models: Sequence[ModelUnderTest]) -> str:
+    """The `--models` hyperparameter: role, label and version of each model, in order."""
+    return json.dumps([{"role": m.role, "label": m.label, "version": m.version} for m in models])
+
+
+def read_job_outputs(model_dir: Path) -> dict[str, ModelOutputs]:
+    """The job's outputs.json, by role."""
+    data = json.loads((model_dir / OUTPUTS_FILE).read_text(encoding="utf-8"))
+    return {role: ModelOutputs(**outputs) for role, outputs in data.items()}
+
+
+def run_job(argv: Sequence[str], environ: Mapping[str, str], make_client: ClientFactory) -> Path:
+    """Answer and measure perplexity as the job configured by `argv` and the SM_* variables; the output folder."""
+    parser = argparse.ArgumentParser(description="LLM Twin evaluation, as run inside a SageMaker job.")
+    parser.add_argument("--config", required=True, help="the EvaluationConfig as JSON")
+    parser.add_argument("--models", required=True, help="JSON list of {role, label, version}")
+    args, unknown = parser.parse_known_args(list(argv))
+    if unknown:
+        logger.warning("Ignoring arguments this entry point does not know: {}", unknown)
+    config = EvaluationConfig.model_validate_json(args.config)
+    missing = [name for name in ("SM_CHANNEL_TEST", "SM_MODEL_DIR") if not environ.get(name)]
+    if missing:
+        raise RuntimeError(
+            f"{', '.join(missing)} not set: this entry point runs inside a SageMaker job "
+            "(run locally with python -m tools.run evaluating instead)."
+        )
+    rows: list[Row] = json.loads((Path(environ["SM_CHANNEL_TEST"]) / ROWS_FILE).read_text(encoding="utf-8"))
+    outputs: dict[str, dict[str, object]] = {}
+    for item in json.loads(args.models):
+        channel = f"SM_CHANNEL_MODEL_{str(item['role']).upper()}"
+        if not environ.get(channel):
+            raise RuntimeError(f"{channel} not set: the job has no weights for the {item['role']} model.")
+        model = ModelUnderTest(item["role"], item["label"], item["version"], Path(environ[channel]))
+        client = make_client(model.folder, config.generation.batch_size)
+        outputs[model.role] = asdict(model_outputs(model, client, rows, config.generation, config.max_length))
+    model_dir = Path(environ["SM_MODEL_DIR"])
+    model_dir.mkdir(parents=True, exist_ok=True)
+    (model_dir / OUTPUTS_FILE).write_text(json.dumps(outputs, ensure_ascii=False, indent=2), encoding="utf-8")
+    logger.info("Saved the answers and perplexities of {} models to {}.", len(outputs), model_dir)
+    return model_dir
+
+
+def main(make_client: ClientFactory) -> int:
+    """Console entry: the arguments and environment SageMaker gives the job."""
+    run_job(sys.argv[1:], os.environ, make_client)
+    return 0
