@@ -1,5 +1,6 @@
 """Crawling in the domain's terms: the ports the crawlers need (the web, a browser, git), the crawler kinds,
-and the crawler options, the single home of every crawler default. Adapters live in infrastructure/web/."""
+and the crawler options, the single home of every crawler default. Adapters live in infrastructure/web/.
+"""
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager

@@ -24,13 +24,21 @@ class WriteOutcome(StrEnum):
 class DocumentRepository(Protocol):
     """The data warehouse: authors and their raw documents, upserted by natural key."""
 
-    def upsert_user(self, user: UserDocument) -> UserDocument: ...
+    def upsert_user(self, user: UserDocument) -> UserDocument:
+        """Insert the author or return the stored one with the same name, so an author is stored once."""
+        ...
 
-    def find_user(self, full_name: str) -> UserDocument | None: ...
+    def find_user(self, full_name: str) -> UserDocument | None:
+        """The author with this full name, or None when there is none."""
+        ...
 
-    def list_users(self) -> list[UserDocument]: ...
+    def list_users(self) -> list[UserDocument]:
+        """Every stored author."""
+        ...
 
-    def upsert_documents(self, documents: Iterable[Document]) -> dict[UUID, WriteOutcome]: ...
+    def upsert_documents(self, documents: Iterable[Document]) -> dict[UUID, WriteOutcome]:
+        """Insert or update each document by its natural key; what happened to each, by document id."""
+        ...
 
     def find_documents(
         self,
@@ -39,21 +47,31 @@ class DocumentRepository(Protocol):
         author_id: UUID | None = None,
         platform: str | None = None,
         link: str | None = None,
-    ) -> list[Document]: ...
+    ) -> list[Document]:
+        """The documents of one category, narrowed by author, platform or link when given."""
+        ...
 
     def iter_documents(
         self, category: DataCategory, *, author_id: UUID | None = None, batch_size: int = 500
-    ) -> Iterator[Document]: ...
+    ) -> Iterator[Document]:
+        """Every document of one category (of one author when given), read `batch_size` at a time."""
+        ...
 
-    def find_documents_by_ids(self, category: DataCategory, ids: Iterable[UUID]) -> list[Document]: ...
+    def find_documents_by_ids(self, category: DataCategory, ids: Iterable[UUID]) -> list[Document]:
+        """The documents of one category with these ids; ids not stored are left out."""
+        ...
 
-    def document_hashes(
-        self, category: DataCategory, *, author_ids: Collection[UUID] | None = None
-    ) -> dict[UUID, str]: ...
+    def document_hashes(self, category: DataCategory, *, author_ids: Collection[UUID] | None = None) -> dict[UUID, str]:
+        """Each document's content hash by id, so a re-run can skip the unchanged ones."""
+        ...
 
-    def delete_documents(self, category: DataCategory, ids: Iterable[UUID]) -> int: ...
+    def delete_documents(self, category: DataCategory, ids: Iterable[UUID]) -> int:
+        """Delete these documents of one category; the number deleted."""
+        ...
 
-    def count_documents(self, category: DataCategory, *, author_id: UUID | None = None) -> int: ...
+    def count_documents(self, category: DataCategory, *, author_id: UUID | None = None) -> int:
+        """How many documents one category holds (of one author when given)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -76,6 +94,8 @@ class VectorRecord:
 
 @dataclass(frozen=True)
 class SearchHit:
+    """One search result: the point and its score (higher is better)."""
+
     record: VectorRecord
     score: float
 
@@ -87,11 +107,17 @@ class VectorStore(Protocol):
         """Create the collection if missing: dense vectors of `vector_size` (None: payload only), plus sparse ones."""
         ...
 
-    def collection_names(self) -> list[str]: ...
+    def collection_names(self) -> list[str]:
+        """The names of the collections the store holds."""
+        ...
 
-    def upsert(self, collection: str, records: Sequence[VectorRecord]) -> None: ...
+    def upsert(self, collection: str, records: Sequence[VectorRecord]) -> None:
+        """Insert or overwrite the records by id."""
+        ...
 
-    def delete_where(self, collection: str, filters: Filters) -> None: ...
+    def delete_where(self, collection: str, filters: Filters) -> None:
+        """Delete every point of the collection that matches the filter."""
+        ...
 
     def scroll(
         self,
@@ -101,11 +127,15 @@ class VectorStore(Protocol):
         page_size: int = 256,
         with_vectors: bool = False,
         payload_fields: Sequence[str] | None = None,
-    ) -> Iterator[VectorRecord]: ...
+    ) -> Iterator[VectorRecord]:
+        """Every point (matching the filter when given), a page at a time; vectors and payload fields on request."""
+        ...
 
     def search(
         self, collection: str, vector: Sequence[float], *, k: int = 5, filters: Filters | None = None
-    ) -> list[SearchHit]: ...
+    ) -> list[SearchHit]:
+        """The k nearest points to the dense vector, among those matching the filter."""
+        ...
 
     def hybrid_search(
         self,
@@ -126,7 +156,9 @@ class VectorStore(Protocol):
         """The k best points by BM25 (sparse dot product with the store's IDF), among those matching the filter."""
         ...
 
-    def count(self, collection: str, filters: Filters | None = None) -> int: ...
+    def count(self, collection: str, filters: Filters | None = None) -> int:
+        """How many points of the collection match the filter (all when None)."""
+        ...
 
     def optimize(self, collection: str) -> None:
         """Build the indexes after a bulk load, so queries are fast; a no-op where the server does it itself."""
@@ -137,20 +169,28 @@ class Embedder(Protocol):
     """Turns texts into fixed-size vectors."""
 
     @property
-    def model_id(self) -> str: ...
+    def model_id(self) -> str:
+        """The embedding model's id, recorded with the features it makes."""
+        ...
 
     @property
-    def dimension(self) -> int: ...
+    def dimension(self) -> int:
+        """The length of every vector the model returns."""
+        ...
 
     @property
-    def max_input_tokens(self) -> int: ...
+    def max_input_tokens(self) -> int:
+        """The longest input, in tokens, the model embeds without truncating."""
+        ...
 
     @property
     def tokenizer_json(self) -> str:
         """The model's Hugging Face tokenizer as JSON, so chunking counts the tokens the model sees."""
         ...
 
-    def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> list[list[float]]: ...
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> list[list[float]]:
+        """One vector per text, in order, computed `batch_size` texts at a time."""
+        ...
 
 
 class SparseEmbedder(Protocol):
@@ -161,9 +201,13 @@ class SparseEmbedder(Protocol):
         """What makes the vectors (model, its settings and version): stored features record it."""
         ...
 
-    def embed_documents(self, texts: Sequence[str]) -> list[SparseVector]: ...
+    def embed_documents(self, texts: Sequence[str]) -> list[SparseVector]:
+        """One sparse vector per stored text (term frequencies the store weighs by IDF)."""
+        ...
 
-    def embed_query(self, text: str) -> SparseVector: ...
+    def embed_query(self, text: str) -> SparseVector:
+        """The sparse vector of a query, matched against the documents' vectors."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -188,10 +232,14 @@ class LLMClient(Protocol):
     """A chat LLM: local transformers, an OpenAI-compatible endpoint or a SageMaker TGI endpoint."""
 
     @property
-    def backend(self) -> str: ...
+    def backend(self) -> str:
+        """Which kind of backend answers (e.g. local, openai, sagemaker), for logs and traces."""
+        ...
 
     @property
-    def model_id(self) -> str: ...
+    def model_id(self) -> str:
+        """The model (or endpoint) that answers, recorded with each answer."""
+        ...
 
     def generate(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:
         """One completion per conversation, in order; raises LLMError after the configured retries."""
@@ -202,7 +250,9 @@ class StreamingLLM(Protocol):
     """A chat LLM that streams one answer's text pieces; closing the iterator stops the generation."""
 
     @property
-    def model_id(self) -> str: ...
+    def model_id(self) -> str:
+        """The model that answers, recorded with each answer."""
+        ...
 
     def stream(self, conversation: Sequence[ChatMessage], params: GenerationParams) -> Iterator[str]:
         """The completion's text as it is generated, piece by piece."""
@@ -217,13 +267,19 @@ class TokenCounter(Protocol):
         """The model's context window in tokens, when it states one."""
         ...
 
-    def count_tokens(self, text: str) -> int: ...
+    def count_tokens(self, text: str) -> int:
+        """The number of tokens the answering model sees for this text."""
+        ...
 
 
 class Reranker(Protocol):
     """Scores (query, passage) pairs jointly, e.g. a trained cross-encoder; higher means more relevant."""
 
     @property
-    def model_id(self) -> str: ...
+    def model_id(self) -> str:
+        """The reranking model's id, recorded with its scores."""
+        ...
 
-    def score(self, query: str, passages: Sequence[str]) -> list[float]: ...
+    def score(self, query: str, passages: Sequence[str]) -> list[float]:
+        """One relevance score per passage for the query, in order; higher means more relevant."""
+        ...

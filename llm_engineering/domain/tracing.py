@@ -1,6 +1,7 @@
 """Prompt monitoring in the domain's terms: one trace per request, made of timed spans, and the port that ships it.
 
-The service builds a `RequestTrace` only when the tracer is enabled, so tracing that is off costs nothing."""
+The service builds a `RequestTrace` only when the tracer is enabled, so tracing that is off costs nothing.
+"""
 
 from dataclasses import dataclass, field
 from datetime import datetime

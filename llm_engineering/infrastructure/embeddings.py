@@ -1,5 +1,7 @@
-"""Embedders: sentence-transformers for dense vectors (the default model comes from its PyPI wheel when the Hub is
-out of reach), and Qdrant Edge's BM25 for sparse ones."""
+"""Embedders: sentence-transformers for dense vectors, and Qdrant Edge's BM25 for sparse ones.
+
+The default dense model comes from its PyPI wheel when the Hub is out of reach.
+"""
 
 import importlib
 import importlib.metadata
@@ -52,14 +54,17 @@ class SentenceTransformerEmbedder:
 
     @property
     def model(self) -> "SentenceTransformer":
+        """The sentence-transformers model, loaded on first use and shared."""
         return load_sentence_transformer(self._model_id, self._device)
 
     @property
     def model_id(self) -> str:
+        """The Hugging Face id of the embedding model."""
         return self._model_id
 
     @property
     def dimension(self) -> int:
+        """The model's vector size; ValueError when it does not report one."""
         size = self.model.get_embedding_dimension()
         if size is None:
             raise ValueError(f"Embedding model {self._model_id} does not report its vector size.")
@@ -67,6 +72,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def max_input_tokens(self) -> int:
+        """The model's max_seq_length; ValueError when it does not report one."""
         limit = self.model.max_seq_length
         if limit is None:
             raise ValueError(f"Embedding model {self._model_id} does not report its maximum input length.")
@@ -74,6 +80,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def tokenizer_json(self) -> str:
+        """The model's fast tokenizer serialised as JSON; ValueError when it has none."""
         backend = getattr(self.model.tokenizer, "backend_tokenizer", None)
         if backend is None:
             raise ValueError(f"Embedding model {self._model_id} has no fast (Rust) tokenizer to count tokens with.")
@@ -108,14 +115,17 @@ class Bm25SparseEmbedder:
 
     @property
     def scheme(self) -> str:
+        """The BM25 settings and qdrant-edge version, so features made another way are told apart."""
         config = self._config
         version = importlib.metadata.version("qdrant-edge-py")
         return f"bm25/qdrant-edge-py {version}/{config.language}/k={config.k},b={config.b},avg_len={config.avg_len}"
 
     def embed_documents(self, texts: Sequence[str]) -> list[SparseVector]:
+        """The BM25 document vector of each text (term frequencies; Qdrant applies IDF at query time)."""
         return [self._convert(self._model.embed_document(text)) for text in texts]
 
     def embed_query(self, text: str) -> SparseVector:
+        """The BM25 query vector of the text."""
         return self._convert(self._model.embed_query(text))
 
     @staticmethod

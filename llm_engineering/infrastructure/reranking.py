@@ -1,7 +1,8 @@
 """The cross-encoder reranker, used only when its model loads with a trained classification head.
 
 No trained cross-encoder ships in any wheel, so on a machine without the Hub the reranker is skipped (said once).
-A cross-encoder built from a plain encoder would get a randomly initialised head and rank at random: refused."""
+A cross-encoder built from a plain encoder would get a randomly initialised head and rank at random: refused.
+"""
 
 from collections.abc import Sequence
 from functools import lru_cache

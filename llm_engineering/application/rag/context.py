@@ -9,7 +9,8 @@ from llm_engineering.domain.rag import ContextChunk
 def context_budget(counter: TokenCounter, *, answer_tokens: int, prompt_tokens: int, cap: int) -> int:
     """Tokens left for context: the model's window minus the answer and the prompt around the context, at most `cap`.
 
-    Raises ValueError when the window leaves no room at all, naming the knobs to turn."""
+    Raises ValueError when the window leaves no room at all, naming the knobs to turn.
+    """
     window = counter.context_tokens
     budget = cap if window is None else min(cap, window - answer_tokens - prompt_tokens)
     if budget < 1:
@@ -26,7 +27,8 @@ def pack_context(
     """The leading chunks that fit the budget whole: a chunk is never cut, and the first one that does not fit
     ends the context, so a lower-ranked short chunk never jumps ahead of a better one.
 
-    `overhead_tokens` is what the prompt spends per chunk besides its text (its number and link)."""
+    `overhead_tokens` is what the prompt spends per chunk besides its text (its number and link).
+    """
     kept: list[ContextChunk] = []
     used = 0
     for chunk in chunks:

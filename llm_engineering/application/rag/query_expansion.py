@@ -13,7 +13,8 @@ _EXPANSION_PROMPT = (
 def expand_to_n_queries(query: str, n: int, llm: LLMClient | None) -> list[str]:
     """[query] followed by up to n - 1 distinct rephrasings; just [query] when n is 1 or no LLM is configured.
 
-    The LLM client is expected to cache its completions, so repeating a question costs nothing."""
+    The LLM client is expected to cache its completions, so repeating a question costs nothing.
+    """
     if n < 1:
         raise ValueError(f"expand_to_n_queries needs n >= 1, got {n}")
     if n == 1 or llm is None:

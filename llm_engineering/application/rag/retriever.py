@@ -3,7 +3,8 @@
 Per collection, one engine query fuses dense and BM25 candidates by reciprocal rank; the collections' fused
 lists are merged by score (not k // 3 each) and duplicates dropped by chunk id. The dense and lexical scores shown
 beside the fused one come from the same two candidate lists run alone (two more queries per collection, ~1 ms
-on Qdrant Edge), so a chunk's scores say exactly which side found it."""
+on Qdrant Edge), so a chunk's scores say exactly which side found it.
+"""
 
 import time
 import unicodedata
@@ -44,7 +45,8 @@ RRF_K = 60
 @dataclass(frozen=True)
 class RetrieverConfig:
     """How much to retrieve and how: results kept, candidates per search, expansions, rerank pool, the longest
-    question, whether to look for an author in the question (self-query), and the context's token budget."""
+    question, whether to look for an author in the question (self-query), and the context's token budget.
+    """
 
     k: int = 5
     candidates: int = 50
@@ -208,7 +210,8 @@ class ContextRetriever:
 
     def _hybrid(self, queries: list[str], filters: dict[str, str] | None) -> list[ContextChunk]:
         """Every query against every collection: the engine's fused ranking, plus the dense and lexical candidate
-        lists alone for their scores; merged with merge_by_fused."""
+        lists alone for their scores; merged with merge_by_fused.
+        """
         vectors = self._embedder.embed(queries)
         candidates = self._config.candidates
         seen: list[ContextChunk] = []
@@ -236,7 +239,8 @@ class ContextRetriever:
 
 def merge_by_fused(chunks: Iterable[ContextChunk]) -> list[ContextChunk]:
     """One entry per chunk id with each kind of score the best seen for it (over queries and searches), ranked by
-    fused score, best first (ties: higher dense score first). Chunks no fused ranking returned are dropped."""
+    fused score, best first (ties: higher dense score first). Chunks no fused ranking returned are dropped.
+    """
     merged: dict[str, ContextChunk] = {}
     for chunk in chunks:
         known = merged.get(chunk.chunk_id)

@@ -1,6 +1,7 @@
 """Self-query, read only: which known author a question is about, from the warehouse's author names.
 
-The book's version created a user for every query; this one only reads the names and never writes."""
+The book's version created a user for every query; this one only reads the names and never writes.
+"""
 
 import re
 import unicodedata
@@ -44,7 +45,8 @@ def _name(user: UserDocument, part: str) -> str:
 def match_author(text: str, authors: Sequence[UserDocument]) -> AuthorMatch | None:
     """The one author whose full, last or first name the text mentions, in that order of trust.
 
-    A name shared by several authors (two "Maya"s) identifies nobody, so the search falls back to everyone."""
+    A name shared by several authors (two "Maya"s) identifies nobody, so the search falls back to everyone.
+    """
     folded = _fold(text)
     for matched_on in ("full name", "last name", "first name"):
         found = {user.id: user for user in authors if _mentions(folded, _name(user, matched_on))}
@@ -61,7 +63,8 @@ def match_author(text: str, authors: Sequence[UserDocument]) -> AuthorMatch | No
 
 def find_author(query: str, authors: Sequence[UserDocument], *, llm: LLMClient | None = None) -> AuthorMatch | None:
     """The author the query is about: name matching first; then, when an LLM is configured, its extraction,
-    which only counts when it names a known author (the LLM never adds one)."""
+    which only counts when it names a known author (the LLM never adds one).
+    """
     match = match_author(query, authors)
     if match is not None or llm is None or not authors:
         return match

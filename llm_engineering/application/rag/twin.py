@@ -24,7 +24,8 @@ class RagTwin:
         on_close: Callable[[], None] | None = None,
     ) -> None:
         """`llm` None: retrieval only. `readiness_checks`: one cheap probe per dependency ("warehouse",
-        "vector_store", "model"). `on_close` releases the stores and the model."""
+        "vector_store", "model"). `on_close` releases the stores and the model.
+        """
         self._retriever = retriever
         self._llm = llm
         self._model_name = model_name

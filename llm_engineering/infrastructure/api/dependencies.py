@@ -80,7 +80,8 @@ async def request_slot(request: Request) -> AsyncIterator[None]:
 
 async def open_streams() -> AsyncIterator[list[AnswerStream]]:
     """The request's answer streams, all closed once the response is over: finished, failed, or the client gone
-    before the stream started (then no generator `finally` would run)."""
+    before the stream started (then no generator `finally` would run).
+    """
     streams: list[AnswerStream] = []
     try:
         yield streams

@@ -27,7 +27,8 @@ class ConcurrencyLimiter:
 
     def hold(self) -> Callable[[], None]:
         """Take a slot even when none is free, for work abandoned at a timeout that still runs in its thread:
-        it keeps counting until it ends, so hung calls cannot pile up behind the limit."""
+        it keeps counting until it ends, so hung calls cannot pile up behind the limit.
+        """
         with self._lock:
             self._in_flight += 1
         return self._releaser()
@@ -49,7 +50,8 @@ class AnswerStream:
     """Wraps the answerer's piece iterator so any thread can stop it, even while a piece is being generated.
 
     `next_piece` runs in a worker thread; `close` called meanwhile (client gone, timeout) is carried out by
-    that thread as soon as its piece returns, because a running generator cannot be closed from outside."""
+    that thread as soon as its piece returns, because a running generator cannot be closed from outside.
+    """
 
     def __init__(self, pieces: Iterator[str]) -> None:
         self._pieces = pieces

@@ -23,7 +23,8 @@ class RequestLogMiddleware:
     """Tags each HTTP request with an id (a sane incoming X-Request-ID, or a new one) and logs it once.
 
     The line has method, path (never the query string), status, duration and the id; headers such as
-    Authorization are never logged. Streams are logged when they end, with their real duration."""
+    Authorization are never logged. Streams are logged when they end, with their real duration.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self._app = app

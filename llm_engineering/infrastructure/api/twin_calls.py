@@ -1,5 +1,6 @@
 """One request's work against the twin: retrieval and generation in worker threads, under the request's deadline,
-recorded as a trace (self-query, retrieval, rerank, generation) when a tracer is enabled."""
+recorded as a trace (self-query, retrieval, rerank, generation) when a tracer is enabled.
+"""
 
 import threading
 import time
@@ -30,7 +31,8 @@ class TwinCall:
     """Runs one request's blocking calls off the event loop, each bounded by what is left of the deadline.
 
     A call past the deadline is abandoned (its thread finishes on its own) and AnswerTimeoutError is raised;
-    a generation is stopped through AnswerStream.close."""
+    a generation is stopped through AnswerStream.close.
+    """
 
     def __init__(
         self,
@@ -216,7 +218,8 @@ def _retrieval_spans(retrieval: Retrieval, start: datetime, end: datetime) -> li
 
 def _stage_bounds(timings_ms: dict[str, float], start: datetime, end: datetime) -> dict[str, Any]:
     """Each stage's start and end: laid end to end from the RAG core's own timings, or, when it reports none, the
-    whole retrieve() call for every stage (and a note saying so)."""
+    whole retrieve() call for every stage (and a note saying so).
+    """
     stages = ("self-query", "retrieval", "rerank")
     if not all(stage in timings_ms for stage in stages):
         return {stage: (start, end) for stage in stages} | {"metadata": {"timing": _RETRIEVE_TIMING_NOTE}}

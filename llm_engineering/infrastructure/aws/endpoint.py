@@ -1,6 +1,7 @@
 """The twin's SageMaker TGI endpoint: deploy (model, endpoint config, endpoint, autoscaling), test and delete.
 
-Deploying is all or nothing: a step that fails removes what the earlier steps created, then raises."""
+Deploying is all or nothing: a step that fails removes what the earlier steps created, then raises.
+"""
 
 import json
 import time
@@ -26,21 +27,49 @@ TEST_PROMPT = "My name is Maya Okafor. Write one sentence on how to keep GPU cos
 class SageMakerApi(Protocol):
     """The calls of boto3's `sagemaker` client used here."""
 
-    def create_model(self, **kwargs: Any) -> Any: ...
-    def create_endpoint_config(self, **kwargs: Any) -> Any: ...
-    def create_endpoint(self, **kwargs: Any) -> Any: ...
-    def describe_endpoint(self, **kwargs: Any) -> Any: ...
-    def delete_endpoint(self, **kwargs: Any) -> Any: ...
-    def delete_endpoint_config(self, **kwargs: Any) -> Any: ...
-    def delete_model(self, **kwargs: Any) -> Any: ...
+    def create_model(self, **kwargs: Any) -> Any:
+        """Register the model: the TGI image, the weights' location and its environment."""
+        ...
+
+    def create_endpoint_config(self, **kwargs: Any) -> Any:
+        """Create the endpoint configuration: instance type and count for the model."""
+        ...
+
+    def create_endpoint(self, **kwargs: Any) -> Any:
+        """Start creating the endpoint from its configuration (SageMaker brings it up asynchronously)."""
+        ...
+
+    def describe_endpoint(self, **kwargs: Any) -> Any:
+        """The endpoint's status (Creating, InService, Failed ...), polled until it is ready."""
+        ...
+
+    def delete_endpoint(self, **kwargs: Any) -> Any:
+        """Delete the endpoint; the instances stop billing."""
+        ...
+
+    def delete_endpoint_config(self, **kwargs: Any) -> Any:
+        """Delete the endpoint configuration."""
+        ...
+
+    def delete_model(self, **kwargs: Any) -> Any:
+        """Delete the registered model."""
+        ...
 
 
 class AutoscalingApi(Protocol):
     """The calls of boto3's `application-autoscaling` client used here."""
 
-    def register_scalable_target(self, **kwargs: Any) -> Any: ...
-    def put_scaling_policy(self, **kwargs: Any) -> Any: ...
-    def deregister_scalable_target(self, **kwargs: Any) -> Any: ...
+    def register_scalable_target(self, **kwargs: Any) -> Any:
+        """Make the endpoint's instance count scalable between a minimum and a maximum."""
+        ...
+
+    def put_scaling_policy(self, **kwargs: Any) -> Any:
+        """Attach the target-tracking policy on invocations per instance."""
+        ...
+
+    def deregister_scalable_target(self, **kwargs: Any) -> Any:
+        """Remove the endpoint from autoscaling before it is deleted."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -147,8 +176,11 @@ def deploy_endpoint(
     max_wait_s: float = 3600.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
-    """Create the model, endpoint config and endpoint, wait for InService, then register autoscaling on
-    invocations per instance. On any failure, what was created is deleted and EndpointDeployError is raised."""
+    """Create the model, endpoint config and endpoint, wait for InService, then register autoscaling.
+
+    Autoscaling tracks invocations per instance. On any failure, what was created is deleted and
+    EndpointDeployError is raised.
+    """
     created: list[str] = []
     try:
         logger.info("creating SageMaker model {} from {}", spec.model_name, model_location)
@@ -284,7 +316,8 @@ def _clean_up(spec: EndpointSpec, created: list[str], *, sagemaker: SageMakerApi
 def delete_endpoint(spec: EndpointSpec, *, sagemaker: SageMakerApi, autoscaling: AutoscalingApi) -> list[str]:
     """Remove the autoscaling target, the endpoint, its config and its model; what is already gone is skipped.
 
-    Returns what was deleted; raises EndpointDeployError naming what could not be."""
+    Returns what was deleted; raises EndpointDeployError naming what could not be.
+    """
     steps: list[tuple[str, Callable[[], Any]]] = [
         (
             "autoscaling target",

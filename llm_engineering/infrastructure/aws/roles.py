@@ -1,5 +1,6 @@
 """IAM for SageMaker: a user that may launch jobs and deploy (the book's `create-sagemaker-role`) and the execution
-role that jobs and endpoints run as (AWS_ARN_ROLE). Both are idempotent: running them again changes nothing."""
+role that jobs and endpoints run as (AWS_ARN_ROLE). Both are idempotent: running them again changes nothing.
+"""
 
 import json
 from dataclasses import dataclass

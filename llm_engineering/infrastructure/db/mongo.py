@@ -82,10 +82,12 @@ class MongoDataWarehouse:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "MongoDataWarehouse":
+        """The warehouse on the database the settings name, connecting to Mongo (embedded or server)."""
         return cls(connect_mongo(settings)[settings.DATABASE_NAME])
 
     @property
     def database(self) -> Database[MongoRecord]:
+        """The underlying pymongo database."""
         return self._db
 
     def _collection(self, name: str) -> MongoCollection[MongoRecord]:
@@ -125,6 +127,7 @@ class MongoDataWarehouse:
         return UserDocument.model_validate(_from_record(stored))
 
     def find_user(self, full_name: str) -> UserDocument | None:
+        """The author whose first and last names make this full name, or None."""
         parts = full_name.split()
         if not parts:
             return None
@@ -132,6 +135,7 @@ class MongoDataWarehouse:
         return UserDocument.model_validate(_from_record(record)) if record else None
 
     def list_users(self) -> list[UserDocument]:
+        """Every author, in id order."""
         records = self._collection(USERS).find().sort("_id", ASCENDING)
         return [UserDocument.model_validate(_from_record(record)) for record in records]
 
@@ -183,6 +187,7 @@ class MongoDataWarehouse:
         platform: str | None = None,
         link: str | None = None,
     ) -> list[Document]:
+        """The documents of one category, narrowed by author, platform or link when given."""
         query: MongoRecord = {}
         if author_id is not None:
             query["author_id"] = str(author_id)
@@ -224,6 +229,7 @@ class MongoDataWarehouse:
         return {UUID(record["_id"]): record["content_hash"] for record in records}
 
     def delete_documents(self, category: DataCategory, ids: Iterable[UUID]) -> int:
+        """Delete these documents of one category in batches; the number deleted."""
         deleted = 0
         for batch in _batched((str(i) for i in ids), self._batch_size):
             deleted += self._collection(category.value).delete_many({"_id": {"$in": batch}}).deleted_count
@@ -232,8 +238,10 @@ class MongoDataWarehouse:
         return deleted
 
     def count_documents(self, category: DataCategory, *, author_id: UUID | None = None) -> int:
+        """How many documents one category holds (of one author when given)."""
         query: MongoRecord = {} if author_id is None else {"author_id": str(author_id)}
         return self._collection(category.value).count_documents(query)
 
     def count_users(self) -> int:
+        """How many authors the warehouse holds."""
         return self._collection(USERS).count_documents({})

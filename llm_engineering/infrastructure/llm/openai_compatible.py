@@ -98,7 +98,8 @@ class OpenAICompatibleClient:
 
     def stream(self, conversation: Sequence[ChatMessage], params: GenerationParams) -> Iterator[str]:
         """One completion's text as the server streams it (`stream: true`); closing the iterator closes the HTTP
-        response, so the server stops generating. Only the opening request is retried."""
+        response, so the server stops generating. Only the opening request is retried.
+        """
         request = self._request(conversation, params)
         response = self._call(
             lambda: self._client.chat.completions.create(**request, stream=True), "Streamed chat completion"

@@ -131,7 +131,8 @@ def load_chat_formatter(model_id: str, models_dir: Path) -> ChatPromptFormatter:
 
 class CharacterTokenEstimate:
     """Implements the TokenCounter port where the answering model's tokenizer is unknown (a remote OpenAI model):
-    one token per three characters, which overestimates English text, so the context stays within budget."""
+    one token per three characters, which overestimates English text, so the context stays within budget.
+    """
 
     def __init__(self, context_tokens: int | None = None) -> None:
         self._context_tokens = context_tokens

@@ -37,7 +37,8 @@ class SageMakerRuntime(Protocol):
 
 def tgi_stream_tokens(events: Iterable[Mapping[str, Any]]) -> Iterator[str]:
     """The token texts of TGI's server-sent events as SageMaker streams them: `PayloadPart` byte chunks that may
-    split an SSE line anywhere. Special tokens (end of sequence) are skipped; a stream error raises LLMError."""
+    split an SSE line anywhere. Special tokens (end of sequence) are skipped; a stream error raises LLMError.
+    """
     buffer = b""
     for event in events:
         if "PayloadPart" not in event:
@@ -147,7 +148,8 @@ class SageMakerTGIClient:
 
     def stream(self, conversation: Sequence[ChatMessage], params: GenerationParams) -> Iterator[str]:
         """One completion's tokens as TGI generates them (invoke_endpoint_with_response_stream); closing the
-        iterator closes the HTTP stream, so the endpoint stops sending. Only the opening call is retried."""
+        iterator closes the HTTP stream, so the endpoint stops sending. Only the opening call is retried.
+        """
         formatter = self._formatter()
         budget = formatter.input_budget(params.max_new_tokens, self._max_input_tokens)
         payload = {**tgi_payload(formatter.render_fitted(conversation, budget), params), "stream": True}

@@ -82,7 +82,7 @@ class GitRepositoryCloner:
             yield checkout
 
     def _checked_protocol_options(self, url: str, source: str) -> list[str]:
-        """git -c options allowing only the source's protocol, with the guard's checked address pinned."""
+        """Git -c options allowing only the source's protocol, with the guard's checked address pinned."""
         scheme = urlsplit(source).scheme
         if scheme == "file":
             if not self._guard.allow_private_networks:

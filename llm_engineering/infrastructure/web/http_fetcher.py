@@ -1,5 +1,6 @@
 """Plain-HTTP fetching with manners: timeouts, retries with backoff, per-domain rate limit, robots.txt,
-size and content-type checks, and the SSRF guard on every redirect hop."""
+size and content-type checks, and the SSRF guard on every redirect hop.
+"""
 
 import time
 from collections.abc import Callable

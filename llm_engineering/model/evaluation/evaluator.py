@@ -1,5 +1,6 @@
 """One model's evaluation: answers to every test instruction and held-out perplexity (the heavy part, run here or
-in a SageMaker job), then the objective measures and the optional judge on those answers (the light part)."""
+in a SageMaker job), then the objective measures and the optional judge on those answers (the light part).
+"""
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field

@@ -6,7 +6,8 @@ Each step's tokens are split by row into each request's own `TextIteratorStreame
 its own text. A row ends at EOS, at its own max_new_tokens, or when its stream is closed (a per-row stopping
 criterion); its stream ends at once and it no longer receives tokens. The batch's decoding stops when every row
 has ended. Requests arriving while a batch decodes wait for the next one (static micro-batching: rows do not join
-a running batch)."""
+a running batch).
+"""
 
 import queue
 import threading
