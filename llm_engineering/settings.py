@@ -188,6 +188,7 @@ class Settings(BaseSettings):
 
     @property
     def uses_embedded_mongo(self) -> bool:
+        """Whether the warehouse is the embedded local mongod (no DATABASE_HOST set)."""
         return self.DATABASE_HOST is None
 
     @property
@@ -197,6 +198,7 @@ class Settings(BaseSettings):
 
     @property
     def qdrant_backend(self) -> Literal["local", "server", "cloud"]:
+        """Which Qdrant to use: Qdrant Cloud, a server at QDRANT_DATABASE_HOST, or local storage."""
         if self.USE_QDRANT_CLOUD:
             return "cloud"
         return "server" if self.QDRANT_DATABASE_HOST else "local"

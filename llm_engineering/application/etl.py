@@ -61,6 +61,7 @@ class EtlReport:
 
     @property
     def failures(self) -> list[LinkResult]:
+        """The links that failed, with their reasons."""
         return [result for result in self.results if result.outcome is LinkOutcome.FAILED]
 
     def counts(self) -> dict[str, int]:

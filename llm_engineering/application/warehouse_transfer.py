@@ -79,6 +79,7 @@ class ImportReport:
     outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def total(self, outcome: WriteOutcome) -> int:
+        """How many documents, over all categories, had this outcome."""
         return sum(counts.get(outcome.value, 0) for counts in self.outcomes.values())
 
 

@@ -1,5 +1,6 @@
-"""Crawling in the domain's terms: the ports the crawlers need (the web, a browser, git), the crawler kinds,
-and the crawler options, the single home of every crawler default. Adapters live in infrastructure/web/.
+"""Crawling in the domain's terms: the ports the crawlers need (the web, a browser, git), kinds and options.
+
+The crawler options are the single home of every crawler default. Adapters live in infrastructure/web/.
 """
 
 from collections.abc import Sequence
@@ -29,7 +30,9 @@ class FetchedPage:
 class WebFetcher(Protocol):
     """Fetches one HTML page; raises CrawlError with the reason when it cannot."""
 
-    def fetch(self, url: str) -> FetchedPage: ...
+    def fetch(self, url: str) -> FetchedPage:
+        """The page at the URL with its final address after redirects; CrawlError when it cannot be fetched."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -70,25 +73,33 @@ class BrowserSession(Protocol):
         """Fill and submit the form; returns the page the site lands on afterwards."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """End the session and quit the browser."""
+        ...
 
 
 class BrowserLauncher(Protocol):
     """Starts a fresh browser session (a new profile each time)."""
 
-    def launch(self) -> BrowserSession: ...
+    def launch(self) -> BrowserSession:
+        """A new browser session with a fresh profile."""
+        ...
 
 
 class RepositoryCloner(Protocol):
     """Checks out the latest commit of a repository into a temporary directory, removed on exit."""
 
-    def clone(self, url: str) -> AbstractContextManager[Path]: ...
+    def clone(self, url: str) -> AbstractContextManager[Path]:
+        """A context manager giving the checked-out repository's directory; it is removed on exit."""
+        ...
 
 
 class Crawler(Protocol):
     """Turns one normalised link into the author's documents; raises CrawlError with the reason on failure."""
 
-    def crawl(self, link: str, author: UserDocument) -> Sequence[Document]: ...
+    def crawl(self, link: str, author: UserDocument) -> Sequence[Document]:
+        """The author's documents found at the link; CrawlError with the reason on failure."""
+        ...
 
 
 class CrawlerKind(StrEnum):

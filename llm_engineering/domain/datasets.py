@@ -46,6 +46,8 @@ class PreferenceSample(BaseModel):
 
 
 class InstructSplit(BaseModel):
+    """The train and test samples of an instruction dataset."""
+
     model_config = ConfigDict(extra="forbid")
 
     train: list[InstructSample] = Field(default_factory=list)
@@ -53,6 +55,8 @@ class InstructSplit(BaseModel):
 
 
 class PreferenceSplit(BaseModel):
+    """The train and test samples of a preference dataset."""
+
     model_config = ConfigDict(extra="forbid")
 
     train: list[PreferenceSample] = Field(default_factory=list)

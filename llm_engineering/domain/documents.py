@@ -46,6 +46,7 @@ class UserDocument(DomainModel):
 
     @property
     def full_name(self) -> str:
+        """First and last name joined by a space, the author's natural key."""
         return f"{self.first_name} {self.last_name}".strip()
 
     @classmethod

@@ -9,6 +9,8 @@ from llm_engineering.domain.types import DataCategory
 
 
 class FeatureModel(BaseModel):
+    """Base of the feature models: frozen, and unknown fields are rejected."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 

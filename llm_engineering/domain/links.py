@@ -12,8 +12,9 @@ _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
 def normalise_link(raw: str) -> str:
-    """The canonical form of an http(s) link: lower-case scheme and host, no default port, no fragment,
-    no trailing slash (except the root path). Raises InvalidLinkError naming what is wrong.
+    """The canonical form of an http(s) link; raises InvalidLinkError naming what is wrong.
+
+    Lower-case scheme and host, no default port, no fragment, no trailing slash (except the root path).
     """
     link = raw.strip()
     if not link:

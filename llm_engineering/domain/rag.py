@@ -1,5 +1,6 @@
-"""Retrieval-augmented answers in the domain's terms: what a question retrieved, and the port the REST
-service and the CLI use to ask the twin. The RAG use case implements it; nothing here does I/O.
+"""Retrieval-augmented answers in the domain's terms: what a question retrieved, and the port to ask the twin.
+
+The REST service and the CLI use the port; the RAG use case implements it; nothing here does I/O.
 """
 
 from collections.abc import Iterator, Sequence

@@ -23,6 +23,7 @@ class CrossEncoderReranker:
 
     @property
     def model_id(self) -> str:
+        """The cross-encoder's Hugging Face id."""
         return self._model_id
 
     def score(self, query: str, passages: Sequence[str]) -> list[float]:

@@ -39,6 +39,7 @@ class CometTracker:
 
     @property
     def online(self) -> bool:
+        """Whether runs go to the Comet server rather than to an offline folder."""
         return self._offline_directory is None
 
     def log_parameters(self, parameters: Mapping[str, Any]) -> None:

@@ -55,10 +55,12 @@ class FilterConfig(BaseModel):
 
 
 def words(text: str) -> list[str]:
+    """The lower-cased words of the text, as the WORD pattern finds them."""
     return WORD.findall(text.lower())
 
 
 def shingles(text: str, size: int) -> set[tuple[str, ...]]:
+    """The set of `size`-word shingles of the text (one shingle when it is shorter), for near-duplicate checks."""
     tokens = words(text)
     return {tuple(tokens[i : i + size]) for i in range(max(1, len(tokens) - size + 1))}
 
@@ -114,6 +116,7 @@ def copies_worked_example(instruction: str, examples: Sequence[str] = WORKED_EXA
 
 
 def ends_a_sentence(text: str) -> bool:
+    """Whether the text ends like a finished sentence, so truncated answers can be dropped."""
     return bool(SENTENCE_END.search(text.strip()))
 
 

@@ -66,6 +66,7 @@ class GenerationConfig(BaseModel):
         return value
 
     def params(self, max_new_tokens: int | None = None) -> GenerationParams:
+        """The decoding parameters for one generation call; `max_new_tokens` overrides the configured length."""
         return GenerationParams(max_new_tokens=max_new_tokens or self.max_new_tokens, temperature=self.temperature)
 
 
@@ -80,6 +81,7 @@ class GenerationStats:
     drop_reasons: dict[str, int] = field(default_factory=dict)
 
     def as_metadata(self) -> dict[str, float | int]:
+        """The counters as flat metadata for the dataset artifact."""
         return {
             "llm_prompts": self.prompts,
             "llm_dropped": self.dropped,
@@ -89,11 +91,15 @@ class GenerationStats:
 
 
 class InstructionPair(BaseModel):
+    """One instruction and its answer, as the LLM must return them."""
+
     instruction: str = Field(min_length=1)
     answer: str = Field(min_length=1)
 
 
 class InstructionPairs(BaseModel):
+    """The LLM's reply for one chunk: at least one instruction-answer pair."""
+
     pairs: list[InstructionPair] = Field(min_length=1)
 
 

@@ -116,8 +116,10 @@ def article_rows(document: CleanedDocument) -> list[InstructSample]:
 
 
 def repository_rows(document: CleanedDocument) -> list[InstructSample]:
-    """One row per Python definition (by name, with its docstring's first line and the repository), and one per
-    section of the repository's markdown files, which are the author's prose.
+    """One row per Python definition and one per section of the repository's markdown files.
+
+    A definition's row names it, with its docstring's first line and the repository; the markdown sections are
+    the author's prose.
     """
     files: dict[str, str] = document.metadata.get("files", {})
     repository = str(document.metadata.get("name") or document.link.rstrip("/").rsplit("/", 1)[-1])

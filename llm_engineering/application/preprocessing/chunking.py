@@ -41,6 +41,7 @@ class ChunkingConfig(BaseModel):
     repositories: CategoryChunking = CategoryChunking(chunk_tokens=256, overlap_tokens=20)
 
     def for_category(self, category: DataCategory) -> CategoryChunking:
+        """The chunk size and overlap for documents of this category."""
         chunking: CategoryChunking = getattr(self, category.value)
         return chunking
 

@@ -86,6 +86,7 @@ def clean_article(document: Document) -> CleanedDocument:
 
 
 def clean_post(document: Document) -> CleanedDocument:
+    """Clean a post's text as prose, keeping its image link in the metadata."""
     image = document.image if isinstance(document, PostDocument) else None
     return _base(document, clean_prose(str(document.content.get("text") or "")), {"image": image})
 

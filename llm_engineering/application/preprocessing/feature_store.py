@@ -55,6 +55,7 @@ class CategoryPlan:
 
     @property
     def skipped(self) -> int:
+        """How many documents were seen but unchanged, so not re-embedded."""
         return self.seen - len(self.changed)
 
 
@@ -69,6 +70,7 @@ class FeatureReport:
     total_seconds: float = 0.0
 
     def summary(self) -> dict[str, Any]:
+        """The run's counts, timings and chunk-length distribution, for the logs and the step's metadata."""
         lengths = sorted(self.chunk_lengths)
         distribution = (
             {

@@ -24,8 +24,10 @@ def context_budget(counter: TokenCounter, *, answer_tokens: int, prompt_tokens: 
 def pack_context(
     chunks: Sequence[ContextChunk], budget_tokens: int, counter: TokenCounter, *, overhead_tokens: int = 0
 ) -> list[ContextChunk]:
-    """The leading chunks that fit the budget whole: a chunk is never cut, and the first one that does not fit
-    ends the context, so a lower-ranked short chunk never jumps ahead of a better one.
+    """The leading chunks that fit the budget whole.
+
+    A chunk is never cut, and the first one that does not fit ends the context, so a lower-ranked short chunk
+    never jumps ahead of a better one.
 
     `overhead_tokens` is what the prompt spends per chunk besides its text (its number and link).
     """

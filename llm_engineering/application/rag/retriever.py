@@ -44,8 +44,10 @@ RRF_K = 60
 
 @dataclass(frozen=True)
 class RetrieverConfig:
-    """How much to retrieve and how: results kept, candidates per search, expansions, rerank pool, the longest
-    question, whether to look for an author in the question (self-query), and the context's token budget.
+    """How much to retrieve and how.
+
+    Results kept, candidates per search, expansions, rerank pool, the longest question, whether to look for an
+    author in the question (self-query), and the context's token budget.
     """
 
     k: int = 5
@@ -127,6 +129,7 @@ class ContextRetriever:
 
     @property
     def config(self) -> RetrieverConfig:
+        """The retrieval settings this retriever runs with."""
         return self._config
 
     def check_feature_store(self) -> None:
@@ -209,8 +212,10 @@ class ContextRetriever:
         )
 
     def _hybrid(self, queries: list[str], filters: dict[str, str] | None) -> list[ContextChunk]:
-        """Every query against every collection: the engine's fused ranking, plus the dense and lexical candidate
-        lists alone for their scores; merged with merge_by_fused.
+        """Every query against every collection, merged with merge_by_fused.
+
+        Each search gives the engine's fused ranking, plus the dense and lexical candidate lists alone for their
+        scores.
         """
         vectors = self._embedder.embed(queries)
         candidates = self._config.candidates
@@ -238,8 +243,10 @@ class ContextRetriever:
 
 
 def merge_by_fused(chunks: Iterable[ContextChunk]) -> list[ContextChunk]:
-    """One entry per chunk id with each kind of score the best seen for it (over queries and searches), ranked by
-    fused score, best first (ties: higher dense score first). Chunks no fused ranking returned are dropped.
+    """One entry per chunk id, ranked by fused score, best first (ties: higher dense score first).
+
+    Each kind of score is the best seen for the chunk over queries and searches. Chunks no fused ranking
+    returned are dropped.
     """
     merged: dict[str, ContextChunk] = {}
     for chunk in chunks:

@@ -62,8 +62,9 @@ def match_author(text: str, authors: Sequence[UserDocument]) -> AuthorMatch | No
 
 
 def find_author(query: str, authors: Sequence[UserDocument], *, llm: LLMClient | None = None) -> AuthorMatch | None:
-    """The author the query is about: name matching first; then, when an LLM is configured, its extraction,
-    which only counts when it names a known author (the LLM never adds one).
+    """The author the query is about: name matching first, then the LLM's extraction when one is configured.
+
+    The LLM's answer only counts when it names a known author (the LLM never adds one).
     """
     match = match_author(query, authors)
     if match is not None or llm is None or not authors:

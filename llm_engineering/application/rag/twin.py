@@ -23,8 +23,10 @@ class RagTwin:
         readiness_checks: Mapping[str, Callable[[], bool]],
         on_close: Callable[[], None] | None = None,
     ) -> None:
-        """`llm` None: retrieval only. `readiness_checks`: one cheap probe per dependency ("warehouse",
-        "vector_store", "model"). `on_close` releases the stores and the model.
+        """Wire the twin; with `llm` None it does retrieval only.
+
+        `readiness_checks`: one cheap probe per dependency ("warehouse", "vector_store", "model").
+        `on_close` releases the stores and the model.
         """
         self._retriever = retriever
         self._llm = llm
@@ -40,6 +42,7 @@ class RagTwin:
 
     @property
     def model_name(self) -> str:
+        """The name of the answering model, reported with each answer."""
         return self._model_name
 
     def retrieve(self, query: str, *, k: int | None = None, author_full_name: str | None = None) -> Retrieval:

@@ -22,8 +22,10 @@ from llm_engineering.infrastructure.monitoring.tracing import NullTracer
 def create_app(
     config: ServiceConfig, answerer_factory: Callable[[], TwinAnswerer], tracer: Tracer | None = None
 ) -> FastAPI:
-    """The service. `answerer_factory` runs once, in the lifespan (off the event loop); until it returns, /ready
-    is not ready and the twin's routes answer 503. A factory that raises stops the start-up with its message.
+    """The FastAPI service of the twin.
+
+    `answerer_factory` runs once, in the lifespan (off the event loop); until it returns, /ready is not ready
+    and the twin's routes answer 503. A factory that raises stops the start-up with its message.
     """
     the_tracer = tracer or NullTracer()
 

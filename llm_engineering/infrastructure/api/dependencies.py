@@ -79,8 +79,10 @@ async def request_slot(request: Request) -> AsyncIterator[None]:
 
 
 async def open_streams() -> AsyncIterator[list[AnswerStream]]:
-    """The request's answer streams, all closed once the response is over: finished, failed, or the client gone
-    before the stream started (then no generator `finally` would run).
+    """The request's answer streams, all closed once the response is over.
+
+    That is when it finished, failed, or the client went away before the stream started (then no generator
+    `finally` would run).
     """
     streams: list[AnswerStream] = []
     try:

@@ -26,8 +26,9 @@ class ConcurrencyLimiter:
         return self._releaser()
 
     def hold(self) -> Callable[[], None]:
-        """Take a slot even when none is free, for work abandoned at a timeout that still runs in its thread:
-        it keeps counting until it ends, so hung calls cannot pile up behind the limit.
+        """Take a slot even when none is free, for work abandoned at a timeout that still runs in its thread.
+
+        It keeps counting until it ends, so hung calls cannot pile up behind the limit.
         """
         with self._lock:
             self._in_flight += 1

@@ -30,6 +30,7 @@ class RequestLogMiddleware:
         self._app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Tag each HTTP request with an X-Request-ID, then log its method, path, status and duration."""
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return

@@ -1,5 +1,6 @@
-"""One request's work against the twin: retrieval and generation in worker threads, under the request's deadline,
-recorded as a trace (self-query, retrieval, rerank, generation) when a tracer is enabled.
+"""One request's work against the twin: retrieval and generation in worker threads, under its deadline.
+
+The work is recorded as a trace (self-query, retrieval, rerank, generation) when a tracer is enabled.
 """
 
 import threading
@@ -217,8 +218,9 @@ def _retrieval_spans(retrieval: Retrieval, start: datetime, end: datetime) -> li
 
 
 def _stage_bounds(timings_ms: dict[str, float], start: datetime, end: datetime) -> dict[str, Any]:
-    """Each stage's start and end: laid end to end from the RAG core's own timings, or, when it reports none, the
-    whole retrieve() call for every stage (and a note saying so).
+    """Each stage's start and end, laid end to end from the RAG core's own timings.
+
+    When the core reports none, every stage gets the whole retrieve() call (and a note saying so).
     """
     stages = ("self-query", "retrieval", "rerank")
     if not all(stage in timings_ms for stage in stages):

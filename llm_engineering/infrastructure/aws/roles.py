@@ -1,5 +1,7 @@
-"""IAM for SageMaker: a user that may launch jobs and deploy (the book's `create-sagemaker-role`) and the execution
-role that jobs and endpoints run as (AWS_ARN_ROLE). Both are idempotent: running them again changes nothing.
+"""IAM for SageMaker: a user that may launch jobs and deploy, and the role that jobs and endpoints run as.
+
+The user is the book's `create-sagemaker-role`; the execution role is AWS_ARN_ROLE. Both are idempotent:
+running them again changes nothing.
 """
 
 import json

@@ -88,12 +88,15 @@ class QdrantVectorStore:
 
     @property
     def client(self) -> QdrantClient:
+        """The underlying qdrant_client client."""
         return self._client
 
     def close(self) -> None:
+        """Close the client and its connections (or the local storage)."""
         self._client.close()
 
     def collection_names(self) -> list[str]:
+        """The names of the collections, sorted."""
         return sorted(collection.name for collection in self._client.get_collections().collections)
 
     def ensure_collection(self, name: str, vector_size: int | None, *, sparse: bool = False) -> None:
@@ -265,6 +268,7 @@ class QdrantVectorStore:
         return [SearchHit(record=_record(point), score=point.score) for point in response.points]
 
     def count(self, collection: str, filters: Filters | None = None) -> int:
+        """The exact number of points matching the filter; 0 when the collection does not exist."""
         if not self._client.collection_exists(collection):
             return 0
         return self._client.count(collection_name=collection, count_filter=to_qdrant_filter(filters), exact=True).count

@@ -118,6 +118,7 @@ class EdgeVectorStore:
 
     @property
     def root(self) -> Path:
+        """The directory holding one folder per collection."""
         return self._root
 
     def close(self) -> None:
@@ -128,6 +129,7 @@ class EdgeVectorStore:
         self._shards.clear()
 
     def collection_names(self) -> list[str]:
+        """The collections on disk (folders with a config file), sorted."""
         if not self._root.is_dir():
             return []
         return sorted(path.name for path in self._root.iterdir() if (path / CONFIG_FILE).is_file())
@@ -364,6 +366,7 @@ class EdgeVectorStore:
         return [SearchHit(record=_record(point), score=point.score) for point in points]
 
     def count(self, collection: str, filters: Filters | None = None) -> int:
+        """The number of points matching the filter; 0 when the collection does not exist."""
         shard = self._open(collection)
         if shard is None:
             return 0

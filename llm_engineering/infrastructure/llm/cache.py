@@ -43,14 +43,17 @@ class CachedLLMClient:
 
     @property
     def backend(self) -> str:
+        """The wrapped client's backend."""
         return self._inner.backend
 
     @property
     def model_id(self) -> str:
+        """The wrapped client's model id, part of every cache key."""
         return self._inner.model_id
 
     @property
     def directory(self) -> Path:
+        """Where the cached completions are stored."""
         return self._directory
 
     def generate(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:

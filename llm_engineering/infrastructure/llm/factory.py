@@ -25,15 +25,18 @@ def llm_cache_dir(settings: Settings) -> Path:
 
 
 def build_helper_llm(settings: Settings) -> LLMClient | None:
-    """The LLM that extracts authors and rewrites questions for RAG: a configured remote backend (cached), never the
-    local 135M model, whose extractions would be noise.
+    """The LLM that extracts authors and rewrites questions for RAG: the configured remote backend, cached.
+
+    Never the local 135M model, whose extractions would be noise.
     """
     return build_llm_client(settings) if settings.LLM_BACKEND != "local" else None
 
 
 def build_remote_streaming_llm(settings: Settings) -> tuple[StreamingLLM, TokenCounter]:
-    """The remote backend (LLM_BACKEND=openai or sagemaker) that streams answers, uncached, and a counter of its
-    tokens: its tokenizer where known (LLM_TOKENIZER_ID; SageMaker serves LOCAL_LLM_MODEL_ID's), else an estimate.
+    """The remote backend (LLM_BACKEND=openai or sagemaker) that streams answers, uncached, and its token counter.
+
+    The counter is its tokenizer where known (LLM_TOKENIZER_ID; SageMaker serves LOCAL_LLM_MODEL_ID's), else an
+    estimate.
     """
     client = build_llm_client(settings, use_cache=False)
     if not isinstance(client, OpenAICompatibleClient | SageMakerTGIClient):

@@ -100,10 +100,12 @@ class LocalTransformersClient:
 
     @property
     def backend(self) -> str:
+        """Always "local": the model runs in this process with transformers."""
         return "local"
 
     @property
     def model_id(self) -> str:
+        """The Hugging Face id or folder of the loaded model."""
         return self._model_id
 
     @property

@@ -50,10 +50,12 @@ class OpenAICompatibleClient:
 
     @property
     def backend(self) -> str:
+        """Always "openai": an OpenAI-compatible chat completions endpoint."""
         return "openai"
 
     @property
     def model_id(self) -> str:
+        """The model name sent with each request."""
         return self._model_id
 
     def generate(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:
@@ -97,8 +99,10 @@ class OpenAICompatibleClient:
         )
 
     def stream(self, conversation: Sequence[ChatMessage], params: GenerationParams) -> Iterator[str]:
-        """One completion's text as the server streams it (`stream: true`); closing the iterator closes the HTTP
-        response, so the server stops generating. Only the opening request is retried.
+        """One completion's text as the server streams it (`stream: true`).
+
+        Closing the iterator closes the HTTP response, so the server stops generating. Only the opening request
+        is retried.
         """
         request = self._request(conversation, params)
         response = self._call(

@@ -45,6 +45,7 @@ class ChatPromptFormatter:
         return text
 
     def count_tokens(self, text: str) -> int:
+        """The number of tokens the model's tokenizer makes of the text."""
         return len(self._encode(text))
 
     def input_budget(self, max_new_tokens: int, max_input_tokens: int | None) -> int | None:
@@ -130,8 +131,9 @@ def load_chat_formatter(model_id: str, models_dir: Path) -> ChatPromptFormatter:
 
 
 class CharacterTokenEstimate:
-    """Implements the TokenCounter port where the answering model's tokenizer is unknown (a remote OpenAI model):
-    one token per three characters, which overestimates English text, so the context stays within budget.
+    """Implements the TokenCounter port where the answering model's tokenizer is unknown (a remote OpenAI model).
+
+    One token per three characters, which overestimates English text, so the context stays within budget.
     """
 
     def __init__(self, context_tokens: int | None = None) -> None:
@@ -139,7 +141,9 @@ class CharacterTokenEstimate:
 
     @property
     def context_tokens(self) -> int | None:
+        """The context window given at construction, if any."""
         return self._context_tokens
 
     def count_tokens(self, text: str) -> int:
+        """One token per three characters, rounded up: an overestimate, so the context stays within budget."""
         return -(-len(text) // 3)

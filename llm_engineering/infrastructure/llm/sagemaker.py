@@ -30,14 +30,20 @@ _TRANSIENT_CODES = {
 class SageMakerRuntime(Protocol):
     """The calls of boto3's sagemaker-runtime client this adapter makes."""
 
-    def invoke_endpoint(self, **kwargs: Any) -> Mapping[str, Any]: ...
+    def invoke_endpoint(self, **kwargs: Any) -> Mapping[str, Any]:
+        """Send one request to the endpoint and return its whole response."""
+        ...
 
-    def invoke_endpoint_with_response_stream(self, **kwargs: Any) -> Mapping[str, Any]: ...
+    def invoke_endpoint_with_response_stream(self, **kwargs: Any) -> Mapping[str, Any]:
+        """Send one request to the endpoint and return its response as an event stream."""
+        ...
 
 
 def tgi_stream_tokens(events: Iterable[Mapping[str, Any]]) -> Iterator[str]:
-    """The token texts of TGI's server-sent events as SageMaker streams them: `PayloadPart` byte chunks that may
-    split an SSE line anywhere. Special tokens (end of sequence) are skipped; a stream error raises LLMError.
+    """The token texts of TGI's server-sent events as SageMaker streams them.
+
+    The events are `PayloadPart` byte chunks that may split an SSE line anywhere. Special tokens (end of
+    sequence) are skipped; a stream error raises LLMError.
     """
     buffer = b""
     for event in events:
@@ -131,10 +137,12 @@ class SageMakerTGIClient:
 
     @property
     def backend(self) -> str:
+        """Always "sagemaker": a TGI model on a SageMaker endpoint."""
         return "sagemaker"
 
     @property
     def model_id(self) -> str:
+        """The endpoint's name, which identifies the deployed model."""
         return self._endpoint
 
     def generate(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:
@@ -147,8 +155,10 @@ class SageMakerTGIClient:
         return map_concurrently(lambda prompt: self._complete(prompt, params), prompts, self._concurrency)
 
     def stream(self, conversation: Sequence[ChatMessage], params: GenerationParams) -> Iterator[str]:
-        """One completion's tokens as TGI generates them (invoke_endpoint_with_response_stream); closing the
-        iterator closes the HTTP stream, so the endpoint stops sending. Only the opening call is retried.
+        """One completion's tokens as TGI generates them (invoke_endpoint_with_response_stream).
+
+        Closing the iterator closes the HTTP stream, so the endpoint stops sending. Only the opening call is
+        retried.
         """
         formatter = self._formatter()
         budget = formatter.input_budget(params.max_new_tokens, self._max_input_tokens)

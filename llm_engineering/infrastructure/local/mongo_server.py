@@ -40,6 +40,7 @@ def port_is_open(host: str, port: int, timeout: float = 0.2) -> bool:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (signal 0 checks without sending anything)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -64,25 +65,31 @@ class LocalMongoServer:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "LocalMongoServer":
+        """The server for the settings' data folder and local database port."""
         return cls(data_dir=settings.data_dir, port=settings.LOCAL_DATABASE_PORT)
 
     @property
     def storage_path(self) -> Path:
+        """The folder mongod keeps its data in."""
         return self.data_dir / "mongo"
 
     @property
     def pid_file(self) -> Path:
+        """The file holding the running mongod's process id."""
         return self.data_dir / "run" / "mongo.pid"
 
     @property
     def log_file(self) -> Path:
+        """The file mongod logs to."""
         return self.data_dir / "logs" / "mongo.log"
 
     @property
     def uri(self) -> str:
+        """The connection URI of this server."""
         return f"mongodb://{self.host}:{self.port}"
 
     def is_running(self) -> bool:
+        """Whether something accepts connections on the server's port."""
         return port_is_open(self.host, self.port)
 
     def pid(self) -> int | None:

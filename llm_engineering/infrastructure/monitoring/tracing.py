@@ -14,6 +14,7 @@ class NullTracer:
 
     @property
     def enabled(self) -> bool:
+        """Always False: this tracer records nothing."""
         return False
 
     def record(self, trace: RequestTrace) -> None:
@@ -26,9 +27,13 @@ class NullTracer:
 class OpikClient(Protocol):
     """The part of `opik.Opik` the adapter uses."""
 
-    def trace(self, **kwargs: Any) -> Any: ...
+    def trace(self, **kwargs: Any) -> Any:
+        """Create a trace with the given fields and send it."""
+        ...
 
-    def end(self, timeout: int | None = None) -> Any: ...
+    def end(self, timeout: int | None = None) -> Any:
+        """Flush the traces still queued, waiting at most `timeout` seconds."""
+        ...
 
 
 class OpikTracer:
@@ -44,6 +49,7 @@ class OpikTracer:
 
     @property
     def enabled(self) -> bool:
+        """Always True: traces are sent to Opik."""
         return True
 
     def record(self, trace: RequestTrace) -> None:

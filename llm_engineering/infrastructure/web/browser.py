@@ -66,6 +66,7 @@ class ChromiumBrowserSession:
         self._max_bytes = max_bytes
 
     def render(self, url: str, *, wait_for: str | None = None, scrolls: int = 0) -> RenderedPage:
+        """Open the URL, wait for the `wait_for` element when given, scroll `scrolls` times, and return the page."""
         self._navigate(url)
         if wait_for is not None:
             self._wait_for(url, wait_for)
@@ -75,6 +76,7 @@ class ChromiumBrowserSession:
         return self._page(url)
 
     def log_in(self, form: LoginForm, credentials: Credentials) -> RenderedPage:
+        """Fill and submit the login form with the credentials; the page shown afterwards."""
         self._navigate(form.url)
         self._wait_for(form.url, form.username_field)
         try:
@@ -92,6 +94,7 @@ class ChromiumBrowserSession:
         return self._page(form.url)
 
     def close(self) -> None:
+        """Quit the browser; a failure to quit is logged, not raised."""
         try:
             self._driver.quit()
         except WebDriverException as error:

@@ -43,6 +43,7 @@ class GitRepositoryCloner:
 
     @contextmanager
     def clone(self, url: str) -> Iterator[Path]:
+        """Clone the repository's latest commit into a temporary folder, yielded and removed on exit."""
         source = self.source_for(url)
         protocol_options = self._checked_protocol_options(url, source)
         with tempfile.TemporaryDirectory(prefix="llm-twin-clone-") as workspace:

@@ -1,5 +1,7 @@
-"""Plain-HTTP fetching with manners: timeouts, retries with backoff, per-domain rate limit, robots.txt,
-size and content-type checks, and the SSRF guard on every redirect hop.
+"""Plain-HTTP fetching with manners.
+
+Timeouts, retries with backoff, per-domain rate limit, robots.txt, size and content-type checks, and the SSRF
+guard on every redirect hop.
 """
 
 import time
@@ -100,6 +102,7 @@ class HttpxWebFetcher:
         )
 
     def close(self) -> None:
+        """Close the HTTP client and its connections."""
         self._client.close()
 
     def _get_robots(self, url: str) -> tuple[int, str]:

@@ -1,5 +1,7 @@
-"""One model's evaluation: answers to every test instruction and held-out perplexity (the heavy part, run here or
-in a SageMaker job), then the objective measures and the optional judge on those answers (the light part).
+"""One model's evaluation: answers and perplexity (heavy), then the measures and the optional judge (light).
+
+The heavy part, answers to every test instruction and held-out perplexity, runs here or in a SageMaker job; the
+light part, the objective measures and the optional judge, runs on those answers.
 """
 
 from collections.abc import Callable, Mapping, Sequence

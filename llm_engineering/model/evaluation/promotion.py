@@ -1,5 +1,7 @@
-"""The promotion rule: a candidate replaces the reference (production, or the base when none) only when it is
-measurably better on the configured measure, by a relative margin. Pure, so every case is tested without ZenML.
+"""The promotion rule: a candidate replaces the reference only when it is measurably better.
+
+The reference is production, or the base when none; better means on the configured measure, by a relative
+margin. Pure, so every case is tested without ZenML.
 """
 
 from collections.abc import Sequence

@@ -1,5 +1,6 @@
-"""The entry point a SageMaker job runs for `runner: sagemaker`: the heavy half of the evaluation (answers and
-perplexity of every model), on the job's GPU, with the same functions a local run uses.
+"""The entry point a SageMaker job runs for `runner: sagemaker`: the heavy half of the evaluation.
+
+That is the answers and perplexity of every model, on the job's GPU, with the same functions a local run uses.
 
 SageMaker passes the hyperparameters as arguments (`--config '<EvaluationConfig JSON>' --models '<JSON list>'`)
 and the folders as SM_* variables: SM_CHANNEL_TEST holds rows.json, SM_CHANNEL_<ROLE> each model's weights, and

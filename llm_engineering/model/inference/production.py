@@ -32,8 +32,10 @@ def find_production_model(model_name: str, cache_dir: Path) -> ProductionModel |
 
 
 def production_artifact_uri(model_name: str) -> tuple[int, str]:
-    """The production version's number and where its merged weights live in the artifact store (s3://… on a
-    cloud stack); RegistryError when no version is promoted or it has no merged weights.
+    """The production version's number and where its merged weights live in the artifact store.
+
+    The location is s3://… on a cloud stack; RegistryError when no version is promoted or it has no merged
+    weights.
     """
     version = find_model_version(model_name, "production")
     try:

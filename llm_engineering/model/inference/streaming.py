@@ -101,6 +101,7 @@ class MicroBatchingGenerator:
 
     @property
     def model_id(self) -> str:
+        """The Hugging Face id or folder of the streamed model."""
         return self._model_id
 
     @cached_property
