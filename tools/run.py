@@ -19,7 +19,7 @@ import yaml
 
 from llm_engineering.application.run_configs import parse_run_config, read_config_file
 from llm_engineering.domain.config import RunConfig
-from llm_engineering.domain.exceptions import ConfigError, PipelineNotAvailableError
+from llm_engineering.domain.exceptions import ConfigError
 from tools.cli_logging import configure_logging
 
 
@@ -36,13 +36,7 @@ class PipelineEntry:
     def load_config_model(self) -> type[RunConfig]:
         """The pipeline's config class, imported without ZenML so that checking a config takes a second."""
         module_name, _, class_name = self.config_model.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name is None or not module_name.startswith(error.name):
-                raise
-            raise PipelineNotAvailableError(f"The {self.function} pipeline is not built yet in this version.") from None
-        model: type[RunConfig] = getattr(module, class_name)
+        model: type[RunConfig] = getattr(importlib.import_module(module_name), class_name)
         return model
 
 
@@ -107,15 +101,9 @@ PIPELINES: dict[str, PipelineEntry] = {
 
 
 def load_pipeline(name: str) -> object:
-    """Import the pipeline object, or say plainly that it is not part of this build yet."""
+    """Import the pipeline object (this imports ZenML, so it happens only once the config is valid)."""
     entry = PIPELINES[name]
-    try:
-        module = importlib.import_module(entry.module)
-    except ModuleNotFoundError as error:
-        if error.name != entry.module:
-            raise
-        raise PipelineNotAvailableError(f"The {name} pipeline is not built yet in this version of LLM Twin.") from None
-    return getattr(module, entry.function)
+    return getattr(importlib.import_module(entry.module), entry.function)
 
 
 def schedule_refusal(pipeline: str, cron: str) -> str | None:
@@ -161,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         model = entry.load_config_model()
         content = read_config_file(path)
         config = parse_run_config(content.get("parameters"), model, source=str(path))
-    except (ConfigError, PipelineNotAvailableError) as error:
+    except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     run_options = {key: value for key, value in content.items() if key != "parameters"}

@@ -1,10 +1,9 @@
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from tools.run import PIPELINES, PipelineEntry, main
+from tools.run import PIPELINES, main
 
 
 def test_help_lists_every_pipeline() -> None:
@@ -18,12 +17,3 @@ def test_unknown_pipeline_is_a_usage_error() -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["no-such-pipeline"])
     assert exit_info.value.code == 2
-
-
-def test_pipeline_not_built_yet_says_so(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    entry = PipelineEntry(
-        "pipelines.not_built", "not_built", Path("configs/x.yaml"), "not built", "llm_engineering.not_built:Config"
-    )
-    monkeypatch.setitem(PIPELINES, "not-built", entry)
-    assert main(["not-built"]) == 2
-    assert "not built yet" in capsys.readouterr().err
