@@ -28,6 +28,7 @@ CONFIG_PIPELINES = {
     "export_artifact_to_json": "export-artifact-to-json",
     "training": "training",
     "evaluating": "evaluating",
+    "continuous_training": "continuous-training",
 }
 
 
