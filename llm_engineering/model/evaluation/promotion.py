@@ -62,7 +62,7 @@ def decide_from_scores(
     by_role = {score.role: score for score in scores}
     candidate = by_role["candidate"]
     reference = by_role.get("production") or by_role["base"]
-    reference_label = f"production {reference.label}" if reference.role == "production" else "the base model"
+    reference_label = reference.label if reference.role == "production" else "the base model"
     candidate_value = candidate.measures.get(promotion.metric)
     reference_value = reference.measures.get(promotion.metric)
     if production_is_candidate:
