@@ -46,7 +46,7 @@ def test_continuous_training_twice_on_the_sample_site(
         datasets = {}
         for name in ("generate_instruct_datasets.yaml", "generate_preference_datasets.yaml"):
             data = config(name)["parameters"]
-            data["dataset"]["extracts"] |= {"categories": ["posts"], "max_per_category": 3}
+            data["dataset"]["extracts"] = {"categories": ["posts"], "max_per_category": 3}
             data["dataset"]["generation"] |= {
                 "max_new_tokens": 16,
                 "rejected_max_new_tokens": 16,

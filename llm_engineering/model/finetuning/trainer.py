@@ -61,7 +61,6 @@ def train(
     # transformers imports comet_ml when it is installed, and Comet would report its errors to sentry.io.
     os.environ.setdefault("COMET_ERROR_TRACKING_ENABLE", "false")
     from transformers import set_seed
-    from transformers.trainer_utils import get_last_checkpoint
 
     set_seed(config.seed)
     started = time.perf_counter()
@@ -84,7 +83,7 @@ def train(
 
     checkpoints = work_dir / CHECKPOINTS_DIR
     trainer = build_trainer(config, model, tokenizer, peft_config, rows, chat, checkpoints, tracker)
-    last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None  # type: ignore[no-untyped-call]
+    last = last_complete_checkpoint(checkpoints)
     if last:
         logger.info("Resuming from {} (a checkpoint of an earlier, unfinished run).", last)
     result = trainer.train(resume_from_checkpoint=last)
@@ -103,6 +102,27 @@ def train(
     # The run is complete: its checkpoints would only make a later identical run resume past its end.
     shutil.rmtree(checkpoints, ignore_errors=True)
     return TrainingOutcome(adapter_dir=adapter_dir, merged_dir=work_dir / MERGED_DIR, metrics=metrics, backend=backend)
+
+
+def last_complete_checkpoint(checkpoints: Path) -> str | None:
+    """The newest checkpoint the trainer finished writing, or None.
+
+    The trainer writes `trainer_state.json` after the weights and optimizer state, so a process killed while
+    saving leaves a folder without it; resuming from that folder would fail, so it is skipped (and removed).
+    """
+    if not checkpoints.is_dir():
+        return None
+    found = sorted(
+        (int(path.name.split("-")[-1]), path)
+        for path in checkpoints.glob("checkpoint-*")
+        if path.is_dir() and path.name.split("-")[-1].isdigit()
+    )
+    for _, path in reversed(found):
+        if (path / "trainer_state.json").is_file():
+            return str(path)
+        logger.warning("Skipping {}: it was not finished (the run stopped while saving it).", path)
+        shutil.rmtree(path, ignore_errors=True)
+    return None
 
 
 def load_for_training(
