@@ -1,4 +1,5 @@
-"""The chat page in headless Chromium against the live service: asks for the key, streams an answer, lists sources."""
+"""The chat page in headless Chromium against the live service: asks for the key, streams an answer, lists sources;
+once with a scripted answerer (exact text) and once with the real twin (sample corpus, Qdrant Edge, SmolLM2)."""
 
 import shutil
 import tempfile
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
@@ -14,9 +16,14 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.web.browser import CHROMIUM_FLAGS
-from tests.service_support import live_service
+from llm_engineering.settings import Settings
+from tests.conftest import free_port
+from tests.rag_support import prepare_sample_twin
+from tests.service_support import live_service, serving
 from tests.twin_fakes import ScriptedAnswerer
+from tools.ml_service import build_service
 
 pytestmark = pytest.mark.slow
 KEY = "page-key-789"
@@ -67,3 +74,30 @@ def test_the_page_asks_for_the_key_streams_the_answer_and_lists_sources(browser:
         assert browser.save_screenshot(str(screenshot))
     assert screenshot.stat().st_size > 10_000
     print(f"chat page screenshot: {screenshot}")
+
+
+def test_the_page_chats_with_the_real_twin(
+    browser: WebDriver, settings: Settings, warehouse: MongoDataWarehouse, llm_models_dir: Path, tmp_path: Path
+) -> None:
+    prepare_sample_twin(settings, warehouse, llm_models_dir)
+    port = free_port()
+    overrides = {"API_PORT": port, "API_MAX_NEW_TOKENS": 24, "API_KEY": SecretStr(KEY)}
+    service_settings = settings.model_copy(update=overrides)
+    with serving(build_service(service_settings), port, start_timeout_s=180) as url:
+        browser.get(f"{url}/")
+        wait = WebDriverWait(browser, 120)
+        wait.until(expected_conditions.visibility_of_element_located((By.ID, "api-key"))).send_keys(KEY)
+        browser.find_element(By.CSS_SELECTOR, "#key-form button").click()
+        wait.until(lambda driver: "SmolLM2" in driver.find_element(By.ID, "model").text)
+        browser.find_element(By.ID, "question").send_keys("Theo, is Spark worth it for small data?")
+        browser.find_element(By.ID, "send").click()
+        wait.until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ".assistant[data-done='true']"))
+        answer = browser.find_element(By.CSS_SELECTOR, ".assistant .answer").text
+        assert answer.strip()
+        assert not browser.find_elements(By.CSS_SELECTOR, ".assistant.error")
+        links = [a.get_attribute("href") or "" for a in browser.find_elements(By.CSS_SELECTOR, ".assistant .sources a")]
+        assert links and all(link.startswith("http") for link in links)
+        assert len(links) == len(set(links))  # one line per document, however many of its passages were used
+        screenshot = tmp_path / "chat_page_real_twin.png"
+        assert browser.save_screenshot(str(screenshot))
+    print(f"answer from the real twin: {answer!r}; screenshot: {screenshot}")
