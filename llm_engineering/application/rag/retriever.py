@@ -1,9 +1,10 @@
 """ContextRetriever: self-query, expansion, hybrid search in the vector store across collections, rerank, budget.
 
-Per collection, one engine query fuses dense and BM25 candidates by reciprocal rank; the collections' fused
-lists are merged by score (not k // 3 each) and duplicates dropped by chunk id. The dense and lexical scores shown
-beside the fused one come from the same two candidate lists run alone (two more queries per collection, ~1 ms
-on Qdrant Edge), so a chunk's scores say exactly which side found it.
+Per collection, one engine query fuses dense and BM25 candidates by reciprocal rank: that is where each collection's
+candidates come from. They are then ranked together by one reciprocal-rank fusion of a global dense ranking (cosine)
+and a global lexical ranking (BM25), not by the collections' own fused scores: those are rank-based, so the top chunk
+of a small collection would tie with the top article however weak it is. The dense and lexical scores come from the
+same two candidate lists run alone (two more queries per collection, ~1 ms on Qdrant Edge).
 """
 
 import time
@@ -38,7 +39,7 @@ from llm_engineering.domain.types import DataCategory
 _MIN_READABLE_SHARE = 0.5
 # What each numbered passage costs in the prompt besides its text: its number, category and link.
 PASSAGE_OVERHEAD_TOKENS = 24
-# The reciprocal-rank-fusion constant the stores use (Qdrant's usual 60), for the dense-only fallback below.
+# The reciprocal-rank-fusion constant of the ranking across collections: the stores' (Qdrant's usual 60).
 RRF_K = 60
 
 
@@ -212,51 +213,70 @@ class ContextRetriever:
         )
 
     def _hybrid(self, queries: list[str], filters: dict[str, str] | None) -> list[ContextChunk]:
-        """Every query against every collection, merged with merge_by_fused.
+        """Every query against every collection: each collection's fused candidates, ranked by fuse_across_collections.
 
-        Each search gives the engine's fused ranking, plus the dense and lexical candidate lists alone for their
-        scores.
+        A candidate carries the scores it has in the collection's dense and lexical candidate lists run alone.
         """
         vectors = self._embedder.embed(queries)
         candidates = self._config.candidates
-        seen: list[ContextChunk] = []
+        searches: list[list[ContextChunk]] = []
         for query, vector in zip(queries, vectors, strict=True):
             sparse: SparseVector = self._sparse.embed_query(query)
+            found: list[ContextChunk] = []
             for category in self._config.categories:
                 collection = category.embedded_collection
                 dense = self._store.search(collection, vector, k=candidates, filters=filters)
-                seen += [_chunk(hit.record.id, hit.record.payload, dense=hit.score) for hit in dense]
                 if not sparse.indices:
-                    # No query term is in the BM25 vocabulary: the fusion of the dense list alone is its RRF.
-                    seen += [
-                        _chunk(hit.record.id, hit.record.payload, fused=1.0 / (RRF_K + rank))
-                        for rank, hit in enumerate(dense, start=1)
-                    ]
+                    # No query term is in the BM25 vocabulary: the dense list alone is the collection's candidates.
+                    found += [_chunk(hit.record.id, hit.record.payload, dense=hit.score) for hit in dense]
                     continue
-                fused = self._store.hybrid_search(
-                    collection, vector, sparse, k=candidates, filters=filters, candidates=candidates
-                )
-                seen += [_chunk(hit.record.id, hit.record.payload, fused=hit.score) for hit in fused]
                 lexical = self._store.sparse_search(collection, sparse, k=candidates, filters=filters)
-                seen += [_chunk(hit.record.id, hit.record.payload, lexical=hit.score) for hit in lexical]
-        return merge_by_fused(seen)
+                sides = {
+                    "dense": {hit.record.id: hit.score for hit in dense},
+                    "lexical": {hit.record.id: hit.score for hit in lexical},
+                }
+                for hit in self._store.hybrid_search(
+                    collection, vector, sparse, k=candidates, filters=filters, candidates=candidates
+                ):
+                    scores = {kind: by_id[hit.record.id] for kind, by_id in sides.items() if hit.record.id in by_id}
+                    found.append(_chunk(hit.record.id, hit.record.payload, **scores))
+            searches.append(found)
+        return fuse_across_collections(searches)
 
 
-def merge_by_fused(chunks: Iterable[ContextChunk]) -> list[ContextChunk]:
-    """One entry per chunk id, ranked by fused score, best first (ties: higher dense score first).
+def fuse_across_collections(searches: Iterable[Sequence[ContextChunk]], rrf_k: int = RRF_K) -> list[ContextChunk]:
+    """One ranking of every collection's candidates, best first, one entry per chunk id.
 
-    Each kind of score is the best seen for the chunk over queries and searches. Chunks no fused ranking
-    returned are dropped.
+    Each search is one query's candidates from every collection, with their "dense" (cosine) and "lexical" (BM25)
+    scores where they have them. Per search, the candidates are ranked once by dense score and once by lexical
+    score across all collections; a chunk's "fused" score is the sum of 1 / (rrf_k + rank) over every ranking it is
+    in (queries included). Its dense and lexical scores are the best it had. Ties go to the better dense score, then
+    to the chunk id, so the order is reproducible.
     """
+    fused: dict[str, float] = {}
     merged: dict[str, ContextChunk] = {}
-    for chunk in chunks:
-        known = merged.get(chunk.chunk_id)
-        if known is None:
-            merged[chunk.chunk_id] = chunk
-            continue
-        scores = dict(known.scores)
-        for kind, value in chunk.scores.items():
-            scores[kind] = max(value, scores.get(kind, value))
-        merged[chunk.chunk_id] = replace(known, scores=scores)
-    ranked = [chunk for chunk in merged.values() if "fused" in chunk.scores]
-    return sorted(ranked, key=lambda chunk: (-chunk.scores["fused"], -chunk.scores.get("dense", -1.0)))
+    for search in searches:
+        best: dict[str, ContextChunk] = {}
+        for chunk in search:
+            best[chunk.chunk_id] = _best_scores(best.get(chunk.chunk_id), chunk)
+        for kind in ("dense", "lexical"):
+            listed = [chunk for chunk in best.values() if kind in chunk.scores]
+            listed.sort(key=lambda chunk: (-chunk.scores[kind], chunk.chunk_id))
+            for rank, chunk in enumerate(listed, start=1):
+                fused[chunk.chunk_id] = fused.get(chunk.chunk_id, 0.0) + 1.0 / (rrf_k + rank)
+        for chunk_id, chunk in best.items():
+            merged[chunk_id] = _best_scores(merged.get(chunk_id), chunk)
+    ranked = [
+        replace(chunk, scores=chunk.scores | {"fused": fused.get(chunk.chunk_id, 0.0)}) for chunk in merged.values()
+    ]
+    return sorted(ranked, key=lambda chunk: (-chunk.scores["fused"], -chunk.scores.get("dense", -1.0), chunk.chunk_id))
+
+
+def _best_scores(known: ContextChunk | None, chunk: ContextChunk) -> ContextChunk:
+    """The chunk with, for each kind of score, the better of the two it was seen with."""
+    if known is None:
+        return chunk
+    scores = dict(known.scores)
+    for kind, value in chunk.scores.items():
+        scores[kind] = max(value, scores.get(kind, value))
+    return replace(known, scores=scores)
