@@ -158,6 +158,28 @@ def test_sparse_search_ranks_by_bm25_within_the_filter(store: VectorStoreAdapter
     assert store.sparse_search("missing_collection", SparseVector(indices=[1], values=[1.0])) == []
 
 
+def test_searches_without_payloads_give_the_same_ids_and_scores(store: VectorStoreAdapter) -> None:
+    store.ensure_collection("embedded_posts", DIM, sparse=True)
+    store.upsert("embedded_posts", chunks(uuid4(), "maya", 10) + chunks(uuid4(), "theo", 10, first_term=2000))
+    store.optimize("embedded_posts")
+    terms = SparseVector(indices=[2003, 2004, 2005], values=[3.0, 2.0, 1.0])  # no ties: one order
+    theo = {"author_id": "theo"}
+    for full, bare in (
+        (
+            store.search("embedded_posts", unit(3), k=6, filters=theo),
+            store.search("embedded_posts", unit(3), k=6, filters=theo, with_payload=False),
+        ),
+        (
+            store.sparse_search("embedded_posts", terms, k=6, filters=theo),
+            store.sparse_search("embedded_posts", terms, k=6, filters=theo, with_payload=False),
+        ),
+    ):
+        # qdrant-client's local mode may differ in the last float32 digits between two calls.
+        assert [hit.record.id for hit in bare] == [hit.record.id for hit in full]
+        assert [hit.score for hit in bare] == pytest.approx([hit.score for hit in full], rel=1e-5)
+        assert all(hit.record.payload == {} for hit in bare) and all(hit.record.payload for hit in full)
+
+
 def test_payload_only_collection_stores_documents(store: VectorStoreAdapter) -> None:
     store.ensure_collection("cleaned_posts", None)
     doc = uuid4()

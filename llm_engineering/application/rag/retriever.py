@@ -225,12 +225,16 @@ class ContextRetriever:
             found: list[ContextChunk] = []
             for category in self._config.categories:
                 collection = category.embedded_collection
-                dense = self._store.search(collection, vector, k=candidates, filters=filters)
                 if not sparse.indices:
                     # No query term is in the BM25 vocabulary: the dense list alone is the collection's candidates.
+                    dense = self._store.search(collection, vector, k=candidates, filters=filters)
                     found += [_chunk(hit.record.id, hit.record.payload, dense=hit.score) for hit in dense]
                     continue
-                lexical = self._store.sparse_search(collection, sparse, k=candidates, filters=filters)
+                # The side lists give scores only: their payloads would cost more than the queries themselves.
+                dense = self._store.search(collection, vector, k=candidates, filters=filters, with_payload=False)
+                lexical = self._store.sparse_search(
+                    collection, sparse, k=candidates, filters=filters, with_payload=False
+                )
                 sides = {
                     "dense": {hit.record.id: hit.score for hit in dense},
                     "lexical": {hit.record.id: hit.score for hit in lexical},

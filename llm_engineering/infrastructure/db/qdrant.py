@@ -191,18 +191,33 @@ class QdrantVectorStore:
         )
 
     def search(
-        self, collection: str, vector: Sequence[float], *, k: int = 5, filters: Filters | None = None
+        self,
+        collection: str,
+        vector: Sequence[float],
+        *,
+        k: int = 5,
+        filters: Filters | None = None,
+        with_payload: bool = True,
     ) -> list[SearchHit]:
-        """The k nearest points by cosine similarity, among those matching the filter."""
-        return self._nearest(collection, list(vector), DENSE_VECTOR, k, filters)
+        """The k nearest points by cosine similarity, among those matching the filter; payloads on request."""
+        return self._nearest(collection, list(vector), DENSE_VECTOR, k, filters, with_payload)
 
     def sparse_search(
-        self, collection: str, sparse: SparseVector, *, k: int = 5, filters: Filters | None = None
+        self,
+        collection: str,
+        sparse: SparseVector,
+        *,
+        k: int = 5,
+        filters: Filters | None = None,
+        with_payload: bool = True,
     ) -> list[SearchHit]:
         """The k best points by BM25 (the collection's IDF modifier applied), among those matching the filter."""
-        return self._nearest(collection, _sparse(sparse.indices, sparse.values), SPARSE_VECTOR, k, filters)
+        query = _sparse(sparse.indices, sparse.values)
+        return self._nearest(collection, query, SPARSE_VECTOR, k, filters, with_payload)
 
-    def _nearest(self, collection: str, query: Any, using: str, k: int, filters: Filters | None) -> list[SearchHit]:
+    def _nearest(
+        self, collection: str, query: Any, using: str, k: int, filters: Filters | None, with_payload: bool
+    ) -> list[SearchHit]:
         if not self._client.collection_exists(collection):
             return []
         response = self._client.query_points(
@@ -211,7 +226,7 @@ class QdrantVectorStore:
             using=using,
             query_filter=to_qdrant_filter(filters),
             limit=k,
-            with_payload=True,
+            with_payload=with_payload,
         )
         return [SearchHit(record=record_from_point(point), score=point.score) for point in response.points]
 

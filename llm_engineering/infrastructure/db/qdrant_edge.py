@@ -284,23 +284,39 @@ class EdgeVectorStore:
         )
 
     def search(
-        self, collection: str, vector: Sequence[float], *, k: int = 5, filters: Filters | None = None
+        self,
+        collection: str,
+        vector: Sequence[float],
+        *,
+        k: int = 5,
+        filters: Filters | None = None,
+        with_payload: bool = True,
     ) -> list[SearchHit]:
-        """The k nearest points by cosine similarity, among those matching the filter."""
-        return self._nearest(collection, edge.Query.Nearest(list(vector), using=DENSE_VECTOR), k, filters)
+        """The k nearest points by cosine similarity, among those matching the filter; payloads on request."""
+        query = edge.Query.Nearest(list(vector), using=DENSE_VECTOR)
+        return self._nearest(collection, query, k, filters, with_payload)
 
     def sparse_search(
-        self, collection: str, sparse: SparseVector, *, k: int = 5, filters: Filters | None = None
+        self,
+        collection: str,
+        sparse: SparseVector,
+        *,
+        k: int = 5,
+        filters: Filters | None = None,
+        with_payload: bool = True,
     ) -> list[SearchHit]:
         """The k best points by BM25 (the shard's IDF modifier applied), among those matching the filter."""
         query = edge.Query.Nearest(edge.SparseVector(sparse.indices, sparse.values), using=SPARSE_VECTOR)
-        return self._nearest(collection, query, k, filters)
+        return self._nearest(collection, query, k, filters, with_payload)
 
-    def _nearest(self, collection: str, query: Any, k: int, filters: Filters | None) -> list[SearchHit]:
+    def _nearest(
+        self, collection: str, query: Any, k: int, filters: Filters | None, with_payload: bool
+    ) -> list[SearchHit]:
         shard = self._open(collection)
         if shard is None:
             return []
-        points = shard.query(edge.QueryRequest(limit=k, query=query, filter=_edge_filter(filters), with_payload=True))
+        request = edge.QueryRequest(limit=k, query=query, filter=_edge_filter(filters), with_payload=with_payload)
+        points = shard.query(request)
         return [SearchHit(record=record_from_point(point), score=point.score) for point in points]
 
     def hybrid_search(

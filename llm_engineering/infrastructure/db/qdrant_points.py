@@ -39,7 +39,7 @@ def record_from_point(point: Any) -> VectorRecord:
     dense = vectors.get(DENSE_VECTOR)
     sparse = vectors.get(SPARSE_VECTOR)
     return VectorRecord(
-        id=UUID(str(point.id)),
+        id=point.id if isinstance(point.id, UUID) else UUID(str(point.id)),
         payload=dict(point.payload or {}),
         vector=list(dense) if dense is not None else None,
         sparse=SparseVector(indices=list(sparse.indices), values=list(sparse.values)) if sparse is not None else None,
