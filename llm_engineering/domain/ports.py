@@ -156,8 +156,16 @@ class VectorStore(Protocol):
         k: int = 5,
         filters: Filters | None = None,
         candidates: int = 50,
+        with_payload: bool = True,
     ) -> list[SearchHit]:
-        """Dense and sparse candidates (`candidates` each, filtered), fused by reciprocal rank; the top k."""
+        """Dense and sparse candidates (`candidates` each, filtered), fused by reciprocal rank; the top k.
+
+        `with_payload=False`: ids and scores only, as for search.
+        """
+        ...
+
+    def retrieve(self, collection: str, ids: Sequence[UUID]) -> list[VectorRecord]:
+        """The points with these ids and their payloads (no vectors), in the order given; missing ids are skipped."""
         ...
 
     def sparse_search(

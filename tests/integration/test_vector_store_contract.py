@@ -173,11 +173,27 @@ def test_searches_without_payloads_give_the_same_ids_and_scores(store: VectorSto
             store.sparse_search("embedded_posts", terms, k=6, filters=theo),
             store.sparse_search("embedded_posts", terms, k=6, filters=theo, with_payload=False),
         ),
+        (
+            store.hybrid_search("embedded_posts", unit(3), terms, k=6, filters=theo),
+            store.hybrid_search("embedded_posts", unit(3), terms, k=6, filters=theo, with_payload=False),
+        ),
     ):
         # qdrant-client's local mode may differ in the last float32 digits between two calls.
         assert [hit.record.id for hit in bare] == [hit.record.id for hit in full]
         assert [hit.score for hit in bare] == pytest.approx([hit.score for hit in full], rel=1e-5)
         assert all(hit.record.payload == {} for hit in bare) and all(hit.record.payload for hit in full)
+
+
+def test_retrieve_by_ids_gives_payloads_in_the_order_asked_and_skips_missing_ids(store: VectorStoreAdapter) -> None:
+    store.ensure_collection("embedded_posts", DIM, sparse=True)
+    records = chunks(uuid4(), "maya", 5)
+    store.upsert("embedded_posts", records)
+    wanted = [records[3].id, uuid4(), records[0].id, records[4].id]
+    found = store.retrieve("embedded_posts", wanted)
+    assert [record.id for record in found] == [records[3].id, records[0].id, records[4].id]
+    assert [record.payload for record in found] == [records[3].payload, records[0].payload, records[4].payload]
+    assert all(record.vector is None and record.sparse is None for record in found)
+    assert store.retrieve("embedded_posts", []) == [] and store.retrieve("missing_collection", wanted) == []
 
 
 def test_payload_only_collection_stores_documents(store: VectorStoreAdapter) -> None:

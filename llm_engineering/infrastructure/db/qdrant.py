@@ -6,6 +6,7 @@ The embedded default is Qdrant Edge (qdrant_edge.py); both adapters store the sa
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from loguru import logger
 from qdrant_client import QdrantClient, models
@@ -19,6 +20,7 @@ from llm_engineering.infrastructure.db.qdrant_points import (
     SPARSE_VECTOR,
     filter_matches,
     named_vectors,
+    ordered_as,
     record_from_point,
     scroll_records,
 )
@@ -239,6 +241,7 @@ class QdrantVectorStore:
         k: int = 5,
         filters: Filters | None = None,
         candidates: int = 50,
+        with_payload: bool = True,
     ) -> list[SearchHit]:
         """Dense and BM25 candidates (each filtered), fused by reciprocal rank: one query_points call."""
         if not self._client.collection_exists(collection):
@@ -254,9 +257,16 @@ class QdrantVectorStore:
             ],
             query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
             limit=k,
-            with_payload=True,
+            with_payload=with_payload,
         )
         return [SearchHit(record=record_from_point(point), score=point.score) for point in response.points]
+
+    def retrieve(self, collection: str, ids: Sequence[UUID]) -> list[VectorRecord]:
+        """The points with these ids and their payloads (no vectors), in the order given; missing ids are skipped."""
+        if not ids or not self._client.collection_exists(collection):
+            return []
+        points = self._client.retrieve(collection_name=collection, ids=[str(i) for i in ids], with_payload=True)
+        return ordered_as(ids, [record_from_point(point) for point in points])
 
     def count(self, collection: str, filters: Filters | None = None) -> int:
         """The exact number of points matching the filter; 0 when the collection does not exist."""

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import qdrant_edge as edge
 from loguru import logger
@@ -25,6 +26,7 @@ from llm_engineering.infrastructure.db.qdrant_points import (
     SPARSE_VECTOR,
     filter_matches,
     named_vectors,
+    ordered_as,
     record_from_point,
     scroll_records,
 )
@@ -328,6 +330,7 @@ class EdgeVectorStore:
         k: int = 5,
         filters: Filters | None = None,
         candidates: int = 50,
+        with_payload: bool = True,
     ) -> list[SearchHit]:
         """Dense and BM25 candidates (each filtered), fused by reciprocal rank, in one engine query."""
         shard = self._open(collection)
@@ -348,10 +351,18 @@ class EdgeVectorStore:
                     ),
                 ],
                 query=edge.Fusion.Rrf(RRF_K),  # type: ignore[arg-type]  # the stubs omit Fusion's variants
-                with_payload=True,
+                with_payload=with_payload,
             )
         )
         return [SearchHit(record=record_from_point(point), score=point.score) for point in points]
+
+    def retrieve(self, collection: str, ids: Sequence[UUID]) -> list[VectorRecord]:
+        """The points with these ids and their payloads (no vectors), in the order given; missing ids are skipped."""
+        shard = self._open(collection)
+        if not ids or shard is None:
+            return []
+        points = shard.retrieve(list(ids), with_payload=True, with_vector=False)
+        return ordered_as(ids, [record_from_point(point) for point in points])
 
     def count(self, collection: str, filters: Filters | None = None) -> int:
         """The number of points matching the filter; 0 when the collection does not exist."""

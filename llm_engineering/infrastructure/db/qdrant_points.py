@@ -56,6 +56,12 @@ def scroll_records(page: Callable[[Any], tuple[Sequence[Any], Any]]) -> Iterator
             return
 
 
+def ordered_as(ids: Sequence[UUID], records: Sequence[VectorRecord]) -> list[VectorRecord]:
+    """The records in the order of `ids` (a retrieve by ids may return them in any order); missing ids skipped."""
+    by_id = {record.id: record for record in records}
+    return [by_id[i] for i in ids if i in by_id]
+
+
 def named_vectors(record: VectorRecord, sparse_vector: Callable[[list[int], list[float]], Any]) -> dict[str, Any]:
     """The record's vectors by name; `sparse_vector` builds the library's sparse vector from indices and values."""
     vectors: dict[str, Any] = {}
