@@ -1,12 +1,13 @@
 """Retrieval quality on the instruction dataset's test split: does retrieval find each question's source document?
 
-    python -m bench.retrieval_quality [--dataset instruct_datasets.json] [--llm-cache DIR]
+    python -m bench.retrieval_quality [--dataset instruct_datasets.json] [--strategy NAME ...] [--llm-cache DIR]
 
 Queries: the test rows of the instruction dataset (each row carries the document it was generated from); the train
 rows are reported beside them as a larger sample. With
 --dataset, the JSON that `export-artifact-to-json` writes; without, the dataset is built here from the sample corpus
-with configs/generate_instruct_datasets.yaml (every extract, not the quick-run cap) and the configured LLM, its
-completions cached in --llm-cache so a rerun is fast. A question's rank is that of the first chunk of its source
+with configs/generate_instruct_datasets.yaml (every extract, not the quick-run cap; --strategy replaces its
+strategies, e.g. `--strategy structure` needs no LLM) and the configured LLM, its completions cached in --llm-cache
+so a rerun is fast. A question's rank is that of the first chunk of its source
 document among the top 10 chunks. Reported: hit@1, hit@5 and MRR@10 for dense only (cosine, merged across
 collections), hybrid (dense + BM25 fused by RRF in the engine), hybrid + self-query, and hybrid + self-query +
 expansion (only with a remote LLM_BACKEND). The last line is one JSON object with the figures.
@@ -15,6 +16,7 @@ expansion (only with a remote LLM_BACKEND). The last line is one JSON object wit
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ from loguru import logger
 
 from bench.rag_corpus import ROOT, BenchStores, sample_stores
 from llm_engineering.application.dataset.builder import DatasetConfig, build_dataset
+from llm_engineering.application.dataset.generation import GenerationConfig
 from llm_engineering.application.rag.retriever import ContextRetriever, RetrieverConfig
 from llm_engineering.application.run_configs import DatasetsConfig, load_run_config
 from llm_engineering.domain.datasets import InstructDataset, InstructSample
@@ -53,10 +56,15 @@ class Scores:
 
 
 def dataset_rows(
-    dataset_file: Path | None, stores: BenchStores, llm_cache: Path, max_per_category: int | None
+    dataset_file: Path | None,
+    stores: BenchStores,
+    embedder: SentenceTransformerEmbedder,
+    llm_cache: Path,
+    max_per_category: int | None,
+    strategies: list[str] | None,
 ) -> dict[str, list[InstructSample]]:
     """The instruction dataset's "test" and "train" rows: from the exported JSON, or built here with the configured
-    LLM from at most `max_per_category` extracts per category (None: all)."""
+    LLM from at most `max_per_category` extracts per category (None: all), by `strategies` (None: the config's)."""
     if dataset_file is not None:
         rows = json.loads(dataset_file.read_text())
         return {
@@ -65,12 +73,15 @@ def dataset_rows(
         }
     run = load_run_config(ROOT / "configs" / "generate_instruct_datasets.yaml", DatasetsConfig)
     extracts = run.dataset.extracts.model_copy(update={"max_per_category": max_per_category})
-    config: DatasetConfig = run.dataset.model_copy(update={"extracts": extracts})
+    generation = run.dataset.generation
+    if strategies:
+        generation = GenerationConfig.model_validate(generation.model_dump() | {"strategy": strategies})
+    config: DatasetConfig = run.dataset.model_copy(update={"extracts": extracts, "generation": generation})
     settings = stores.settings.model_copy(update={"LLM_CACHE_DIR": llm_cache})
-    dataset, metadata = build_dataset(stores.store, build_llm_client(settings), config)
+    dataset, metadata = build_dataset(stores.store, build_llm_client(settings), config, embedder=embedder)
     if not isinstance(dataset, InstructDataset):
         raise TypeError("configs/generate_instruct_datasets.yaml does not build an instruction dataset.")
-    logger.info("Built the instruction dataset: {}", metadata["counts"])
+    logger.info("Built the instruction dataset ({}): {}", ", ".join(config.generation.strategy), metadata["counts"])
     return {
         "test": [row for split in dataset.splits.values() for row in split.test],
         "train": [row for split in dataset.splits.values() for row in split.train],
@@ -112,18 +123,24 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help="extracts per category when building the dataset here (default: all; a CPU LLM needs a cap)",
     )
+    parser.add_argument(
+        "--strategy",
+        action="append",
+        help="build the dataset with this generation strategy instead of the config's (repeat for several)",
+    )
     parser.add_argument("--llm-cache", type=Path, default=ROOT / ".data" / "cache" / "llm", help="completions cache")
     args = parser.parse_args(argv)
     logger.remove()
     logger.add(sys.stderr, level="INFO")
     with sample_stores() as stores:
-        splits = dataset_rows(args.dataset, stores, args.llm_cache.resolve(), args.max_per_category)
-        rows = splits["test"]
-        if not rows:
-            print("The dataset's test split is empty: nothing to measure.", file=sys.stderr)
-            return 1
         settings = stores.settings
         embedder = SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE)
+        splits = dataset_rows(
+            args.dataset, stores, embedder, args.llm_cache.resolve(), args.max_per_category, args.strategy
+        )
+        if not splits["test"]:
+            print("The dataset's test split is empty: nothing to measure.", file=sys.stderr)
+            return 1
         llm = build_helper_llm(settings)
 
         def retriever(**config: Any) -> ContextRetriever:
@@ -157,7 +174,13 @@ def main(argv: list[str] | None = None) -> int:
             report[side] = {"questions": len(questions), "named_author": named} | {
                 name: score.__dict__ for name, score in results.items()
             }
-            print(f"\n{side} split: {len(questions)} questions ({named} name an author the self-query recognises)")
+            categories = Counter(q.category.value for q in questions)
+            report[side]["categories"] = dict(categories)
+            print(
+                f"\n{side} split: {len(questions)} questions "
+                f"({', '.join(f'{n} {c}' for c, n in sorted(categories.items()))}; "
+                f"{named} name an author the self-query recognises)"
+            )
             print(f"{'variant':<34} {'hit@1':>6} {'hit@5':>6} {'MRR@10':>7}")
             for name, score in results.items():
                 print(f"{name:<34} {score.hit1:6.1f} {score.hit5:6.1f} {score.mrr10:7.1f}")

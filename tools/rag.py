@@ -4,7 +4,8 @@ the answer as it streams.
 python -m tools.rag ["QUESTION"] [--author "Maya Okafor"] [--k 5] [--no-generate]
 
 Scores: dense = cosine similarity of the query and chunk vectors; lexical = BM25 (the store's IDF); fused = reciprocal
-rank fusion of both candidate lists, the ranking used ("-": the chunk was not in that side's top candidates).
+rank fusion of the dense and the lexical ranking of every collection's candidates together, the ranking used ("-": the
+chunk was not in that side's top candidates).
 """
 
 import argparse

@@ -132,9 +132,19 @@ class VectorStore(Protocol):
         ...
 
     def search(
-        self, collection: str, vector: Sequence[float], *, k: int = 5, filters: Filters | None = None
+        self,
+        collection: str,
+        vector: Sequence[float],
+        *,
+        k: int = 5,
+        filters: Filters | None = None,
+        with_payload: bool = True,
     ) -> list[SearchHit]:
-        """The k nearest points to the dense vector, among those matching the filter."""
+        """The k nearest points to the dense vector, among those matching the filter.
+
+        `with_payload=False`: ids and scores only (empty payloads), for ranking; fetching payloads is most of a
+        query's time.
+        """
         ...
 
     def hybrid_search(
@@ -146,14 +156,31 @@ class VectorStore(Protocol):
         k: int = 5,
         filters: Filters | None = None,
         candidates: int = 50,
+        with_payload: bool = True,
     ) -> list[SearchHit]:
-        """Dense and sparse candidates (`candidates` each, filtered), fused by reciprocal rank; the top k."""
+        """Dense and sparse candidates (`candidates` each, filtered), fused by reciprocal rank; the top k.
+
+        `with_payload=False`: ids and scores only, as for search.
+        """
+        ...
+
+    def retrieve(self, collection: str, ids: Sequence[UUID]) -> list[VectorRecord]:
+        """The points with these ids and their payloads (no vectors), in the order given; missing ids are skipped."""
         ...
 
     def sparse_search(
-        self, collection: str, sparse: SparseVector, *, k: int = 5, filters: Filters | None = None
+        self,
+        collection: str,
+        sparse: SparseVector,
+        *,
+        k: int = 5,
+        filters: Filters | None = None,
+        with_payload: bool = True,
     ) -> list[SearchHit]:
-        """The k best points by BM25 (sparse dot product with the store's IDF), among those matching the filter."""
+        """The k best points by BM25 (sparse dot product with the store's IDF), among those matching the filter.
+
+        `with_payload=False`: ids and scores only, as for search.
+        """
         ...
 
     def count(self, collection: str, filters: Filters | None = None) -> int:

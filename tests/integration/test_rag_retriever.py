@@ -1,5 +1,6 @@
 """The retriever on the real stores and models: hybrid search's rare-term recall, author filtering, bad input,
-and the refusal of a feature store built otherwise (Qdrant Edge, MiniLM, BM25, the embedded Mongo-wire server)."""
+the refusal of a feature store built otherwise, and the same ranking on qdrant-client as on Qdrant Edge (MiniLM, BM25,
+the embedded Mongo-wire server)."""
 
 from collections.abc import Iterator
 from uuid import uuid4
@@ -13,6 +14,7 @@ from llm_engineering.domain.ids import chunk_id, user_id
 from llm_engineering.domain.ports import VectorRecord
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
 from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from tests.rag_support import EMBEDDING_MODEL_ID, load_sample_features
@@ -143,3 +145,25 @@ def test_a_store_built_with_another_embedding_model_or_sparse_scheme_is_refused(
     )
     with pytest.raises(IncompatibleFeatureStoreError, match=r"german.*Rebuild it"):
         german.search("How do you keep GPU costs down?")
+
+
+@pytest.mark.slow
+def test_the_ranking_across_collections_is_the_same_on_both_vector_store_adapters(
+    sample: ContextRetriever, warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter
+) -> None:
+    client_store = QdrantVectorStore.local()
+    try:
+        for category in DataCategory:
+            collection = category.embedded_collection
+            client_store.ensure_collection(collection, EMBEDDER.dimension, sparse=True)
+            client_store.upsert(collection, list(vector_store.scroll(collection, with_vectors=True)))
+        on_client = retriever(client_store, warehouse)
+        for question in ("How do you keep GPU costs down?", "Theo, is Spark worth it for small data?"):
+            edge_chunks = sample.search(question, k=10).chunks
+            client_chunks = on_client.search(question, k=10).chunks
+            assert {c.category for c in edge_chunks} != {edge_chunks[0].category}, "should rank several collections"
+            assert [c.chunk_id for c in client_chunks] == [c.chunk_id for c in edge_chunks]
+            for edge_chunk, client_chunk in zip(edge_chunks, client_chunks, strict=True):
+                assert client_chunk.scores == pytest.approx(edge_chunk.scores, rel=1e-4)
+    finally:
+        client_store.close()

@@ -158,6 +158,44 @@ def test_sparse_search_ranks_by_bm25_within_the_filter(store: VectorStoreAdapter
     assert store.sparse_search("missing_collection", SparseVector(indices=[1], values=[1.0])) == []
 
 
+def test_searches_without_payloads_give_the_same_ids_and_scores(store: VectorStoreAdapter) -> None:
+    store.ensure_collection("embedded_posts", DIM, sparse=True)
+    store.upsert("embedded_posts", chunks(uuid4(), "maya", 10) + chunks(uuid4(), "theo", 10, first_term=2000))
+    store.optimize("embedded_posts")
+    terms = SparseVector(indices=[2003, 2004, 2005], values=[3.0, 2.0, 1.0])  # no ties: one order
+    theo = {"author_id": "theo"}
+    for full, bare in (
+        (
+            store.search("embedded_posts", unit(3), k=6, filters=theo),
+            store.search("embedded_posts", unit(3), k=6, filters=theo, with_payload=False),
+        ),
+        (
+            store.sparse_search("embedded_posts", terms, k=6, filters=theo),
+            store.sparse_search("embedded_posts", terms, k=6, filters=theo, with_payload=False),
+        ),
+        (
+            store.hybrid_search("embedded_posts", unit(3), terms, k=6, filters=theo),
+            store.hybrid_search("embedded_posts", unit(3), terms, k=6, filters=theo, with_payload=False),
+        ),
+    ):
+        # qdrant-client's local mode may differ in the last float32 digits between two calls.
+        assert [hit.record.id for hit in bare] == [hit.record.id for hit in full]
+        assert [hit.score for hit in bare] == pytest.approx([hit.score for hit in full], rel=1e-5)
+        assert all(hit.record.payload == {} for hit in bare) and all(hit.record.payload for hit in full)
+
+
+def test_retrieve_by_ids_gives_payloads_in_the_order_asked_and_skips_missing_ids(store: VectorStoreAdapter) -> None:
+    store.ensure_collection("embedded_posts", DIM, sparse=True)
+    records = chunks(uuid4(), "maya", 5)
+    store.upsert("embedded_posts", records)
+    wanted = [records[3].id, uuid4(), records[0].id, records[4].id]
+    found = store.retrieve("embedded_posts", wanted)
+    assert [record.id for record in found] == [records[3].id, records[0].id, records[4].id]
+    assert [record.payload for record in found] == [records[3].payload, records[0].payload, records[4].payload]
+    assert all(record.vector is None and record.sparse is None for record in found)
+    assert store.retrieve("embedded_posts", []) == [] and store.retrieve("missing_collection", wanted) == []
+
+
 def test_payload_only_collection_stores_documents(store: VectorStoreAdapter) -> None:
     store.ensure_collection("cleaned_posts", None)
     doc = uuid4()

@@ -1,4 +1,4 @@
-"""The context budget and the merge of ranked lists: whole chunks in rank order, fused order, dedupe by chunk id."""
+"""The context budget and the ranking across collections: whole chunks in rank order, fusion order, one per chunk."""
 
 from collections.abc import Sequence
 
@@ -7,7 +7,13 @@ import pytest
 from llm_engineering.application.rag.context import context_budget, pack_context
 from llm_engineering.application.rag.query_expansion import expand_to_n_queries
 from llm_engineering.application.rag.reranker import rerank
-from llm_engineering.application.rag.retriever import RetrieverConfig, check_query, merge_by_fused
+from llm_engineering.application.rag.retriever import (
+    RRF_K,
+    Candidate,
+    RetrieverConfig,
+    check_query,
+    fuse_across_collections,
+)
 from llm_engineering.domain.exceptions import InvalidQueryError
 from llm_engineering.domain.rag import ContextChunk
 from llm_engineering.domain.types import DataCategory
@@ -51,6 +57,10 @@ def chunk(chunk_id: str, words: int = 1, category: DataCategory = DataCategory.P
     )
 
 
+def candidate(chunk_id: str, category: DataCategory = DataCategory.POSTS, **scores: float) -> Candidate:
+    return Candidate(chunk_id=chunk_id, category=category, scores=scores)
+
+
 def test_whole_chunks_are_kept_in_rank_order_until_the_budget_is_full() -> None:
     ranked = [chunk("a", 40), chunk("b", 50), chunk("c", 20), chunk("d", 5)]
     # "d" would still fit after "c" overflows, but a lower-ranked chunk never jumps ahead: the context ends at "b".
@@ -69,23 +79,57 @@ def test_the_budget_is_the_window_minus_answer_and_prompt_capped() -> None:
         context_budget(WordCounter(600), answer_tokens=512, prompt_tokens=100, cap=700)
 
 
-def test_merge_ranks_across_collections_by_fused_score_and_drops_duplicates() -> None:
-    seen = [
-        chunk("post-1", fused=0.030),
-        chunk("article-1", category=DataCategory.ARTICLES, fused=0.032),
-        chunk("post-1", dense=0.7),
-        chunk("post-1", fused=0.031, lexical=4.0),  # found again by a second query: best scores kept
-        chunk("repo-1", category=DataCategory.REPOSITORIES, fused=0.016),
-        chunk("dense-only", dense=0.9),  # in a candidate list but not in any fused top: not ranked
+def test_a_small_collections_top_chunk_no_longer_ties_with_the_top_article() -> None:
+    articles = [
+        candidate("article-1", category=DataCategory.ARTICLES, dense=0.82, lexical=9.0),
+        candidate("article-2", category=DataCategory.ARTICLES, dense=0.78, lexical=7.5),
     ]
-    ranked = merge_by_fused(seen)
-    assert [c.chunk_id for c in ranked] == ["article-1", "post-1", "repo-1"]
-    assert ranked[1].scores == {"fused": 0.031, "dense": 0.7, "lexical": 4.0}
+    # The repository's only candidate is weak on both sides, yet the best its collection has.
+    repositories = [candidate("repo-1", category=DataCategory.REPOSITORIES, dense=0.31, lexical=1.2)]
+    # Fused within its own collection, as Qdrant does per collection, it scores exactly as high as the top article.
+    [top_article, _] = fuse_across_collections([articles])
+    [top_repository] = fuse_across_collections([repositories])
+    assert top_repository.scores["fused"] == top_article.scores["fused"]
+    ranked = fuse_across_collections([articles + repositories])
+    assert [c.chunk_id for c in ranked] == ["article-1", "article-2", "repo-1"]
+    assert ranked[2].scores["fused"] < ranked[1].scores["fused"] < ranked[0].scores["fused"]
+    assert ranked[0].scores == pytest.approx({"dense": 0.82, "lexical": 9.0, "fused": 2 / (RRF_K + 1)})
 
 
-def test_fused_ties_go_to_the_better_dense_score() -> None:
-    ranked = merge_by_fused([chunk("a", fused=0.03, dense=0.1), chunk("b", fused=0.03, dense=0.5)])
+def test_a_chunk_both_sides_found_outranks_one_only_the_best_side_found() -> None:
+    ranked = fuse_across_collections(
+        [
+            [
+                candidate("dense-best", category=DataCategory.ARTICLES, dense=0.9),
+                candidate("both", dense=0.6, lexical=3.0),
+                candidate("lexical-best", category=DataCategory.REPOSITORIES, lexical=12.0),
+            ]
+        ]
+    )
+    assert [c.chunk_id for c in ranked] == ["both", "dense-best", "lexical-best"]
+    assert "lexical" not in ranked[1].scores and "dense" not in ranked[2].scores
+
+
+def test_queries_add_up_per_chunk_with_its_best_scores_and_one_entry_each() -> None:
+    first = [candidate("post-1", dense=0.7, lexical=2.0), candidate("post-2", dense=0.8)]
+    second = [candidate("post-1", dense=0.75, lexical=1.0), candidate("post-3", dense=0.5)]
+    ranked = fuse_across_collections([first, second])
+    assert [c.chunk_id for c in ranked] == ["post-1", "post-2", "post-3"]
+    # Dense rank 2 and lexical rank 1 for the first query, rank 1 on both sides for the second.
+    assert ranked[0].scores == pytest.approx(
+        {"dense": 0.75, "lexical": 2.0, "fused": 1 / (RRF_K + 2) + 3 / (RRF_K + 1)}
+    )
+
+
+def test_fused_ties_go_to_the_better_dense_score_then_the_chunk_id() -> None:
+    # "b" is first by dense, "a" first by lexical: the same fused score.
+    ranked = fuse_across_collections([[candidate("a", dense=0.1, lexical=5.0), candidate("b", dense=0.5, lexical=1.0)]])
+    assert ranked[0].scores["fused"] == ranked[1].scores["fused"]
     assert [c.chunk_id for c in ranked] == ["b", "a"]
+    assert [c.chunk_id for c in fuse_across_collections([[candidate("y", dense=0.4), candidate("x", dense=0.4)]])] == [
+        "x",
+        "y",
+    ]
 
 
 def test_rerank_orders_by_the_rerankers_score_and_keeps_it() -> None:

@@ -1,9 +1,11 @@
 """ContextRetriever: self-query, expansion, hybrid search in the vector store across collections, rerank, budget.
 
-Per collection, one engine query fuses dense and BM25 candidates by reciprocal rank; the collections' fused
-lists are merged by score (not k // 3 each) and duplicates dropped by chunk id. The dense and lexical scores shown
-beside the fused one come from the same two candidate lists run alone (two more queries per collection, ~1 ms
-on Qdrant Edge), so a chunk's scores say exactly which side found it.
+Per collection, one engine query fuses dense and BM25 candidates by reciprocal rank: that is where each collection's
+candidates come from. They are then ranked together by one reciprocal-rank fusion of a global dense ranking (cosine)
+and a global lexical ranking (BM25), not by the collections' own fused scores: those are rank-based, so the top chunk
+of a small collection would tie with the top article however weak it is. The dense and lexical scores come from the
+same two candidate lists run alone (two more queries per collection, ~1 ms on Qdrant Edge). Candidates are ids and
+scores only: the chunks' payloads are fetched for the few that make the final ranking.
 """
 
 import time
@@ -38,7 +40,7 @@ from llm_engineering.domain.types import DataCategory
 _MIN_READABLE_SHARE = 0.5
 # What each numbered passage costs in the prompt besides its text: its number, category and link.
 PASSAGE_OVERHEAD_TOKENS = 24
-# The reciprocal-rank-fusion constant the stores use (Qdrant's usual 60), for the dense-only fallback below.
+# The reciprocal-rank-fusion constant of the ranking across collections: the stores' (Qdrant's usual 60).
 RRF_K = 60
 
 
@@ -89,15 +91,25 @@ def _lap(timings: dict[str, float], stage: str, started: float) -> float:
     return now
 
 
-def _chunk(record_id: UUID, payload: dict[str, Any], **scores: float) -> ContextChunk:
+@dataclass(frozen=True)
+class Candidate:
+    """A chunk one search found in its category's collection, by id and scores; its text is fetched if it is kept."""
+
+    chunk_id: str
+    category: DataCategory
+    # "dense" (cosine) and "lexical" (BM25) where the chunk was in that side's list; "fused" once ranked.
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+def _chunk(payload: dict[str, Any], candidate: Candidate) -> ContextChunk:
     return ContextChunk(
-        chunk_id=str(record_id),
+        chunk_id=candidate.chunk_id,
         document_id=str(payload["document_id"]),
         category=DataCategory(payload["category"]),
         author_full_name=str(payload["author_full_name"]),
         link=str(payload["link"]),
         content=str(payload["content"]),
-        scores=scores,
+        scores=dict(candidate.scores),
     )
 
 
@@ -180,11 +192,12 @@ class ContextRetriever:
             notes.append(f"self-query: {match.author.full_name} (matched on {match.matched_on})")
         queries = expand_to_n_queries(text, self._config.expand_to_n_queries, self._llm)
         started = _lap(timings, "self-query", started)
-        ranked = self._hybrid(queries, {"author_id": str(match.author.id)} if match else None)
+        candidates = self._hybrid(queries, {"author_id": str(match.author.id)} if match else None)
+        pool = max(self._config.rerank_candidates, wanted) if self._reranker is not None else wanted
+        ranked = self._load(candidates[:pool])
         started = _lap(timings, "retrieval", started)
         if self._reranker is not None:
-            pool = ranked[: max(self._config.rerank_candidates, wanted)]
-            ranked = rerank(text, pool, self._reranker)
+            ranked = rerank(text, ranked, self._reranker)
         else:
             notes.append("no reranker: ranked by fused score")
         chunks = ranked[:wanted]
@@ -211,52 +224,80 @@ class ContextRetriever:
             timings_ms=timings,
         )
 
-    def _hybrid(self, queries: list[str], filters: dict[str, str] | None) -> list[ContextChunk]:
-        """Every query against every collection, merged with merge_by_fused.
+    def _hybrid(self, queries: list[str], filters: dict[str, str] | None) -> list[Candidate]:
+        """Every query against every collection: each collection's fused candidates, ranked by fuse_across_collections.
 
-        Each search gives the engine's fused ranking, plus the dense and lexical candidate lists alone for their
-        scores.
+        A candidate carries the scores it has in the collection's dense and lexical candidate lists run alone. Every
+        list holds ids and scores only.
         """
         vectors = self._embedder.embed(queries)
         candidates = self._config.candidates
-        seen: list[ContextChunk] = []
+        searches: list[list[Candidate]] = []
         for query, vector in zip(queries, vectors, strict=True):
             sparse: SparseVector = self._sparse.embed_query(query)
+            found: list[Candidate] = []
             for category in self._config.categories:
                 collection = category.embedded_collection
-                dense = self._store.search(collection, vector, k=candidates, filters=filters)
-                seen += [_chunk(hit.record.id, hit.record.payload, dense=hit.score) for hit in dense]
+                dense = self._store.search(collection, vector, k=candidates, filters=filters, with_payload=False)
                 if not sparse.indices:
-                    # No query term is in the BM25 vocabulary: the fusion of the dense list alone is its RRF.
-                    seen += [
-                        _chunk(hit.record.id, hit.record.payload, fused=1.0 / (RRF_K + rank))
-                        for rank, hit in enumerate(dense, start=1)
-                    ]
+                    # No query term is in the BM25 vocabulary: the dense list alone is the collection's candidates.
+                    found += [Candidate(str(hit.record.id), category, {"dense": hit.score}) for hit in dense]
                     continue
-                fused = self._store.hybrid_search(
-                    collection, vector, sparse, k=candidates, filters=filters, candidates=candidates
+                lexical = self._store.sparse_search(
+                    collection, sparse, k=candidates, filters=filters, with_payload=False
                 )
-                seen += [_chunk(hit.record.id, hit.record.payload, fused=hit.score) for hit in fused]
-                lexical = self._store.sparse_search(collection, sparse, k=candidates, filters=filters)
-                seen += [_chunk(hit.record.id, hit.record.payload, lexical=hit.score) for hit in lexical]
-        return merge_by_fused(seen)
+                sides = {
+                    "dense": {hit.record.id: hit.score for hit in dense},
+                    "lexical": {hit.record.id: hit.score for hit in lexical},
+                }
+                for hit in self._store.hybrid_search(
+                    collection, vector, sparse, k=candidates, filters=filters, candidates=candidates, with_payload=False
+                ):
+                    scores = {kind: by_id[hit.record.id] for kind, by_id in sides.items() if hit.record.id in by_id}
+                    found.append(Candidate(str(hit.record.id), category, scores))
+            searches.append(found)
+        return fuse_across_collections(searches)
+
+    def _load(self, candidates: Sequence[Candidate]) -> list[ContextChunk]:
+        """The candidates' chunks with their payloads, in rank order; one that was deleted meanwhile is skipped."""
+        payloads: dict[str, dict[str, Any]] = {}
+        for category in {candidate.category for candidate in candidates}:
+            ids = [UUID(c.chunk_id) for c in candidates if c.category is category]
+            payloads |= {str(r.id): r.payload for r in self._store.retrieve(category.embedded_collection, ids)}
+        return [_chunk(payloads[c.chunk_id], c) for c in candidates if c.chunk_id in payloads]
 
 
-def merge_by_fused(chunks: Iterable[ContextChunk]) -> list[ContextChunk]:
-    """One entry per chunk id, ranked by fused score, best first (ties: higher dense score first).
+def fuse_across_collections(searches: Iterable[Sequence[Candidate]], rrf_k: int = RRF_K) -> list[Candidate]:
+    """One ranking of every collection's candidates, best first, one entry per chunk id.
 
-    Each kind of score is the best seen for the chunk over queries and searches. Chunks no fused ranking
-    returned are dropped.
+    Each search is one query's candidates from every collection, with their "dense" (cosine) and "lexical" (BM25)
+    scores where they have them. Per search, the candidates are ranked once by dense score and once by lexical
+    score across all collections; a chunk's "fused" score is the sum of 1 / (rrf_k + rank) over every ranking it is
+    in (queries included). Its dense and lexical scores are the best it had. Ties go to the better dense score, then
+    to the chunk id, so the order is reproducible.
     """
-    merged: dict[str, ContextChunk] = {}
-    for chunk in chunks:
-        known = merged.get(chunk.chunk_id)
-        if known is None:
-            merged[chunk.chunk_id] = chunk
-            continue
-        scores = dict(known.scores)
-        for kind, value in chunk.scores.items():
-            scores[kind] = max(value, scores.get(kind, value))
-        merged[chunk.chunk_id] = replace(known, scores=scores)
-    ranked = [chunk for chunk in merged.values() if "fused" in chunk.scores]
-    return sorted(ranked, key=lambda chunk: (-chunk.scores["fused"], -chunk.scores.get("dense", -1.0)))
+    fused: dict[str, float] = {}
+    merged: dict[str, Candidate] = {}
+    for search in searches:
+        best: dict[str, Candidate] = {}
+        for candidate in search:
+            best[candidate.chunk_id] = _best_scores(best.get(candidate.chunk_id), candidate)
+        for kind in ("dense", "lexical"):
+            listed = [candidate for candidate in best.values() if kind in candidate.scores]
+            listed.sort(key=lambda candidate: (-candidate.scores[kind], candidate.chunk_id))
+            for rank, candidate in enumerate(listed, start=1):
+                fused[candidate.chunk_id] = fused.get(candidate.chunk_id, 0.0) + 1.0 / (rrf_k + rank)
+        for chunk_id, candidate in best.items():
+            merged[chunk_id] = _best_scores(merged.get(chunk_id), candidate)
+    ranked = [replace(c, scores=c.scores | {"fused": fused.get(c.chunk_id, 0.0)}) for c in merged.values()]
+    return sorted(ranked, key=lambda c: (-c.scores["fused"], -c.scores.get("dense", -1.0), c.chunk_id))
+
+
+def _best_scores(known: Candidate | None, candidate: Candidate) -> Candidate:
+    """The candidate with, for each kind of score, the better of the two it was seen with."""
+    if known is None:
+        return candidate
+    scores = dict(known.scores)
+    for kind, value in candidate.scores.items():
+        scores[kind] = max(value, scores.get(kind, value))
+    return replace(known, scores=scores)

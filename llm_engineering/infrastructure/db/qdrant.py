@@ -14,15 +14,20 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from llm_engineering.domain.exceptions import VectorStoreError
 from llm_engineering.domain.ports import Filters, SearchHit, SparseVector, VectorRecord
+from llm_engineering.infrastructure.db.qdrant_points import (
+    DENSE_VECTOR,
+    RRF_K,
+    SPARSE_VECTOR,
+    filter_matches,
+    named_vectors,
+    ordered_as,
+    record_from_point,
+    scroll_records,
+)
 from llm_engineering.settings import Settings
 
 # Payload fields filtered on by the pipelines and the retriever.
 INDEXED_FIELDS = ("author_id", "document_id", "author_full_name")
-# The named vectors of an embedded collection, the same in every backend.
-DENSE_VECTOR = "dense"
-SPARSE_VECTOR = "bm25"
-# Reciprocal rank fusion constant: the usual 60 (qdrant-client local mode would use 2 if left unset).
-RRF_K = 60
 
 
 def build_qdrant_client(settings: Settings) -> QdrantClient:
@@ -42,26 +47,18 @@ def to_qdrant_filter(filters: Filters | None) -> models.Filter | None:
     """{field: value | [values]} → a Qdrant filter that requires every field to match."""
     if not filters:
         return None
-    conditions: list[models.Condition] = []
-    for key, value in filters.items():
-        if isinstance(value, (list, tuple, set, frozenset)):
-            match: Any = models.MatchAny(any=[str(v) if isinstance(v, UUID) else v for v in value])
-        else:
-            match = models.MatchValue(value=str(value) if isinstance(value, UUID) else value)
-        conditions.append(models.FieldCondition(key=key, match=match))
-    return models.Filter(must=conditions)
-
-
-def _record(point: Any) -> VectorRecord:
-    vectors = point.vector if isinstance(point.vector, dict) else {}
-    dense = vectors.get(DENSE_VECTOR)
-    sparse = vectors.get(SPARSE_VECTOR)
-    return VectorRecord(
-        id=UUID(str(point.id)),
-        payload=dict(point.payload or {}),
-        vector=list(dense) if dense is not None else None,
-        sparse=SparseVector(indices=list(sparse.indices), values=list(sparse.values)) if sparse is not None else None,
+    return models.Filter(
+        must=[
+            models.FieldCondition(
+                key=key, match=models.MatchAny(any=value) if isinstance(value, list) else models.MatchValue(value=value)
+            )
+            for key, value in filter_matches(filters)
+        ]
     )
+
+
+def _sparse(indices: list[int], values: list[float]) -> models.SparseVector:
+    return models.SparseVector(indices=indices, values=values)
 
 
 class QdrantVectorStore:
@@ -152,20 +149,13 @@ class QdrantVectorStore:
         """Write records in batches; a failed batch raises with the collection named."""
         for start in range(0, len(records), self._batch_size):
             batch = records[start : start + self._batch_size]
-            points = [models.PointStruct(id=str(r.id), vector=self._vectors(r), payload=r.payload) for r in batch]
+            points = [
+                models.PointStruct(id=str(r.id), vector=named_vectors(r, _sparse), payload=r.payload) for r in batch
+            ]
             try:
                 self._client.upsert(collection_name=collection, points=points, wait=True)
             except (UnexpectedResponse, ResponseHandlingException, ValueError) as error:
                 raise VectorStoreError(f"Upsert of {len(points)} points into {collection} failed: {error}") from error
-
-    @staticmethod
-    def _vectors(record: VectorRecord) -> dict[str, Any]:
-        vectors: dict[str, Any] = {}
-        if record.vector is not None:
-            vectors[DENSE_VECTOR] = record.vector
-        if record.sparse is not None:
-            vectors[SPARSE_VECTOR] = models.SparseVector(indices=record.sparse.indices, values=record.sparse.values)
-        return vectors
 
     def delete_where(self, collection: str, filters: Filters) -> None:
         """Delete every point whose payload matches; refuses an empty filter (that would wipe all)."""
@@ -190,51 +180,57 @@ class QdrantVectorStore:
         """Every matching point, fetched page by page; `payload_fields` limits what each point carries."""
         if not self._client.collection_exists(collection):
             return
-        offset: Any = None
-        while True:
-            points, offset = self._client.scroll(
+        selector = to_qdrant_filter(filters)
+        yield from scroll_records(
+            lambda offset: self._client.scroll(
                 collection_name=collection,
-                scroll_filter=to_qdrant_filter(filters),
+                scroll_filter=selector,
                 limit=page_size,
                 offset=offset,
                 with_payload=list(payload_fields) if payload_fields is not None else True,
                 with_vectors=with_vectors,
             )
-            yield from (_record(point) for point in points)
-            if offset is None:
-                return
+        )
 
     def search(
-        self, collection: str, vector: Sequence[float], *, k: int = 5, filters: Filters | None = None
+        self,
+        collection: str,
+        vector: Sequence[float],
+        *,
+        k: int = 5,
+        filters: Filters | None = None,
+        with_payload: bool = True,
     ) -> list[SearchHit]:
-        """The k nearest points by cosine similarity, among those matching the filter."""
-        if not self._client.collection_exists(collection):
-            return []
-        response = self._client.query_points(
-            collection_name=collection,
-            query=list(vector),
-            using=DENSE_VECTOR,
-            query_filter=to_qdrant_filter(filters),
-            limit=k,
-            with_payload=True,
-        )
-        return [SearchHit(record=_record(point), score=point.score) for point in response.points]
+        """The k nearest points by cosine similarity, among those matching the filter; payloads on request."""
+        return self._nearest(collection, list(vector), DENSE_VECTOR, k, filters, with_payload)
 
     def sparse_search(
-        self, collection: str, sparse: SparseVector, *, k: int = 5, filters: Filters | None = None
+        self,
+        collection: str,
+        sparse: SparseVector,
+        *,
+        k: int = 5,
+        filters: Filters | None = None,
+        with_payload: bool = True,
     ) -> list[SearchHit]:
         """The k best points by BM25 (the collection's IDF modifier applied), among those matching the filter."""
+        query = _sparse(sparse.indices, sparse.values)
+        return self._nearest(collection, query, SPARSE_VECTOR, k, filters, with_payload)
+
+    def _nearest(
+        self, collection: str, query: Any, using: str, k: int, filters: Filters | None, with_payload: bool
+    ) -> list[SearchHit]:
         if not self._client.collection_exists(collection):
             return []
         response = self._client.query_points(
             collection_name=collection,
-            query=models.SparseVector(indices=sparse.indices, values=sparse.values),
-            using=SPARSE_VECTOR,
+            query=query,
+            using=using,
             query_filter=to_qdrant_filter(filters),
             limit=k,
-            with_payload=True,
+            with_payload=with_payload,
         )
-        return [SearchHit(record=_record(point), score=point.score) for point in response.points]
+        return [SearchHit(record=record_from_point(point), score=point.score) for point in response.points]
 
     def hybrid_search(
         self,
@@ -245,6 +241,7 @@ class QdrantVectorStore:
         k: int = 5,
         filters: Filters | None = None,
         candidates: int = 50,
+        with_payload: bool = True,
     ) -> list[SearchHit]:
         """Dense and BM25 candidates (each filtered), fused by reciprocal rank: one query_points call."""
         if not self._client.collection_exists(collection):
@@ -255,17 +252,21 @@ class QdrantVectorStore:
             prefetch=[
                 models.Prefetch(query=list(vector), using=DENSE_VECTOR, filter=selector, limit=candidates),
                 models.Prefetch(
-                    query=models.SparseVector(indices=sparse.indices, values=sparse.values),
-                    using=SPARSE_VECTOR,
-                    filter=selector,
-                    limit=candidates,
+                    query=_sparse(sparse.indices, sparse.values), using=SPARSE_VECTOR, filter=selector, limit=candidates
                 ),
             ],
             query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
             limit=k,
-            with_payload=True,
+            with_payload=with_payload,
         )
-        return [SearchHit(record=_record(point), score=point.score) for point in response.points]
+        return [SearchHit(record=record_from_point(point), score=point.score) for point in response.points]
+
+    def retrieve(self, collection: str, ids: Sequence[UUID]) -> list[VectorRecord]:
+        """The points with these ids and their payloads (no vectors), in the order given; missing ids are skipped."""
+        if not ids or not self._client.collection_exists(collection):
+            return []
+        points = self._client.retrieve(collection_name=collection, ids=[str(i) for i in ids], with_payload=True)
+        return ordered_as(ids, [record_from_point(point) for point in points])
 
     def count(self, collection: str, filters: Filters | None = None) -> int:
         """The exact number of points matching the filter; 0 when the collection does not exist."""

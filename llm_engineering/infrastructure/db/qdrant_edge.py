@@ -20,7 +20,16 @@ from loguru import logger
 
 from llm_engineering.domain.exceptions import VectorStoreError
 from llm_engineering.domain.ports import Filters, SearchHit, SparseVector, VectorRecord
-from llm_engineering.infrastructure.db.qdrant import DENSE_VECTOR, RRF_K, SPARSE_VECTOR
+from llm_engineering.infrastructure.db.qdrant_points import (
+    DENSE_VECTOR,
+    RRF_K,
+    SPARSE_VECTOR,
+    filter_matches,
+    named_vectors,
+    ordered_as,
+    record_from_point,
+    scroll_records,
+)
 from llm_engineering.settings import Settings
 
 EDGE_DIR = "qdrant_edge"
@@ -51,35 +60,14 @@ def _edge_filter(filters: Filters | None) -> edge.Filter | None:
     """{field: value | [values]} → a Qdrant Edge filter that requires every field to match."""
     if not filters:
         return None
-    conditions: list[Any] = []
-    for key, value in filters.items():
-        if isinstance(value, (list, tuple, set, frozenset)):
-            match: Any = edge.MatchAny([str(v) if isinstance(v, UUID) else v for v in value])
-        else:
-            match = edge.MatchValue(str(value) if isinstance(value, UUID) else value)
-        conditions.append(edge.FieldCondition(key=key, match=match))
-    return edge.Filter(must=conditions)
-
-
-def _record(point: Any) -> VectorRecord:
-    vectors = point.vector if isinstance(point.vector, dict) else {}
-    dense = vectors.get(DENSE_VECTOR)
-    sparse = vectors.get(SPARSE_VECTOR)
-    return VectorRecord(
-        id=UUID(str(point.id)),
-        payload=dict(point.payload or {}),
-        vector=list(dense) if dense is not None else None,
-        sparse=SparseVector(indices=list(sparse.indices), values=list(sparse.values)) if sparse is not None else None,
+    return edge.Filter(
+        must=[
+            edge.FieldCondition(
+                key=key, match=edge.MatchAny(value) if isinstance(value, list) else edge.MatchValue(value)
+            )
+            for key, value in filter_matches(filters)
+        ]
     )
-
-
-def _vectors(record: VectorRecord) -> dict[str, Any]:
-    vectors: dict[str, Any] = {}
-    if record.vector is not None:
-        vectors[DENSE_VECTOR] = record.vector
-    if record.sparse is not None:
-        vectors[SPARSE_VECTOR] = edge.SparseVector(record.sparse.indices, record.sparse.values)
-    return vectors
 
 
 def _pid_alive(pid: int) -> bool:
@@ -254,7 +242,9 @@ class EdgeVectorStore:
         shard = self._require(collection)
         for start in range(0, len(records), self._batch_size):
             batch = records[start : start + self._batch_size]
-            points = [edge.Point(record.id, _vectors(record), record.payload) for record in batch]
+            points = [
+                edge.Point(record.id, named_vectors(record, edge.SparseVector), record.payload) for record in batch
+            ]
             try:
                 shard.update(edge.UpdateOperation.upsert_points(points))
             except Exception as error:  # qdrant_edge raises plain Exception
@@ -282,54 +272,54 @@ class EdgeVectorStore:
         shard = self._open(collection)
         if shard is None:
             return
-        offset: Any = None
-        while True:
-            points, offset = shard.scroll(
+        selector = _edge_filter(filters)
+        yield from scroll_records(
+            lambda offset: shard.scroll(
                 edge.ScrollRequest(
                     offset=offset,
                     limit=page_size,
-                    filter=_edge_filter(filters),
+                    filter=selector,
                     with_payload=list(payload_fields) if payload_fields is not None else True,
                     with_vector=with_vectors,
                 )
             )
-            yield from (_record(point) for point in points)
-            if offset is None:
-                return
+        )
 
     def search(
-        self, collection: str, vector: Sequence[float], *, k: int = 5, filters: Filters | None = None
+        self,
+        collection: str,
+        vector: Sequence[float],
+        *,
+        k: int = 5,
+        filters: Filters | None = None,
+        with_payload: bool = True,
     ) -> list[SearchHit]:
-        """The k nearest points by cosine similarity, among those matching the filter."""
-        shard = self._open(collection)
-        if shard is None:
-            return []
-        points = shard.query(
-            edge.QueryRequest(
-                limit=k,
-                query=edge.Query.Nearest(list(vector), using=DENSE_VECTOR),
-                filter=_edge_filter(filters),
-                with_payload=True,
-            )
-        )
-        return [SearchHit(record=_record(point), score=point.score) for point in points]
+        """The k nearest points by cosine similarity, among those matching the filter; payloads on request."""
+        query = edge.Query.Nearest(list(vector), using=DENSE_VECTOR)
+        return self._nearest(collection, query, k, filters, with_payload)
 
     def sparse_search(
-        self, collection: str, sparse: SparseVector, *, k: int = 5, filters: Filters | None = None
+        self,
+        collection: str,
+        sparse: SparseVector,
+        *,
+        k: int = 5,
+        filters: Filters | None = None,
+        with_payload: bool = True,
     ) -> list[SearchHit]:
         """The k best points by BM25 (the shard's IDF modifier applied), among those matching the filter."""
+        query = edge.Query.Nearest(edge.SparseVector(sparse.indices, sparse.values), using=SPARSE_VECTOR)
+        return self._nearest(collection, query, k, filters, with_payload)
+
+    def _nearest(
+        self, collection: str, query: Any, k: int, filters: Filters | None, with_payload: bool
+    ) -> list[SearchHit]:
         shard = self._open(collection)
         if shard is None:
             return []
-        points = shard.query(
-            edge.QueryRequest(
-                limit=k,
-                query=edge.Query.Nearest(edge.SparseVector(sparse.indices, sparse.values), using=SPARSE_VECTOR),
-                filter=_edge_filter(filters),
-                with_payload=True,
-            )
-        )
-        return [SearchHit(record=_record(point), score=point.score) for point in points]
+        request = edge.QueryRequest(limit=k, query=query, filter=_edge_filter(filters), with_payload=with_payload)
+        points = shard.query(request)
+        return [SearchHit(record=record_from_point(point), score=point.score) for point in points]
 
     def hybrid_search(
         self,
@@ -340,6 +330,7 @@ class EdgeVectorStore:
         k: int = 5,
         filters: Filters | None = None,
         candidates: int = 50,
+        with_payload: bool = True,
     ) -> list[SearchHit]:
         """Dense and BM25 candidates (each filtered), fused by reciprocal rank, in one engine query."""
         shard = self._open(collection)
@@ -360,10 +351,18 @@ class EdgeVectorStore:
                     ),
                 ],
                 query=edge.Fusion.Rrf(RRF_K),  # type: ignore[arg-type]  # the stubs omit Fusion's variants
-                with_payload=True,
+                with_payload=with_payload,
             )
         )
-        return [SearchHit(record=_record(point), score=point.score) for point in points]
+        return [SearchHit(record=record_from_point(point), score=point.score) for point in points]
+
+    def retrieve(self, collection: str, ids: Sequence[UUID]) -> list[VectorRecord]:
+        """The points with these ids and their payloads (no vectors), in the order given; missing ids are skipped."""
+        shard = self._open(collection)
+        if not ids or shard is None:
+            return []
+        points = shard.retrieve(list(ids), with_payload=True, with_vector=False)
+        return ordered_as(ids, [record_from_point(point) for point in points])
 
     def count(self, collection: str, filters: Filters | None = None) -> int:
         """The number of points matching the filter; 0 when the collection does not exist."""
