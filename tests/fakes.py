@@ -24,6 +24,7 @@ class ScriptedLLM:
         )
         self._queue = deque(replies) if not isinstance(replies, Mapping) else deque[str]()
         self.calls: list[list[list[ChatMessage]]] = []
+        self.params: list[GenerationParams] = []
 
     @property
     def asked(self) -> list[list[ChatMessage]]:
@@ -33,6 +34,7 @@ class ScriptedLLM:
     def generate(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:
         """The next scripted reply per conversation; raises IndexError when the script runs out."""
         self.calls.append([list(conversation) for conversation in conversations])
+        self.params.append(params)
         if self._by_first_message is None:
             return [self._queue.popleft() for _ in conversations]
         return [self._by_first_message[conversation[0].content].popleft() for conversation in conversations]

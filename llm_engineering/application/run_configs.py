@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar, get_args
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 
 from llm_engineering.application.dataset.builder import DatasetConfig
 from llm_engineering.application.preprocessing.chunking import ChunkingConfig
@@ -92,19 +92,12 @@ class EndToEndDataConfig(RunConfig):
     @field_validator("etl_configs", mode="before")
     @classmethod
     def _load_etl_files(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [load_run_config(Path(item), EtlConfig) if isinstance(item, str) else item for item in value]
-        return value
+        return [config_or_file(item, EtlConfig) for item in value] if isinstance(value, list) else value
 
-    @field_validator("feature_config", mode="before")
+    @field_validator("feature_config", "instruct_config", "preference_config", mode="before")
     @classmethod
-    def _load_feature_file(cls, value: Any) -> Any:
-        return load_run_config(Path(value), FeatureConfig) if isinstance(value, str) else value
-
-    @field_validator("instruct_config", "preference_config", mode="before")
-    @classmethod
-    def _load_dataset_file(cls, value: Any) -> Any:
-        return load_run_config(Path(value), DatasetsConfig) if isinstance(value, str) else value
+    def _load_stage_file(cls, value: Any, info: ValidationInfo) -> Any:
+        return config_or_file(value, cls.model_fields[str(info.field_name)].annotation)
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -137,6 +130,21 @@ def parse_run_config(parameters: Any, model: type[ConfigT], *, source: str) -> C
 def load_run_config(path: Path, model: type[ConfigT]) -> ConfigT:
     """The typed config of a YAML file's `parameters:` section."""
     return parse_run_config(read_config_file(path).get("parameters"), model, source=str(path))
+
+
+def config_or_file(value: Any, model: Any) -> Any:
+    """A stage given as a file path becomes that file's validated `model`; anything else is left to pydantic.
+
+    `model` is a config class, or a field's annotation such as `TrainingConfig | None` (its config class is used).
+    """
+    if not isinstance(value, str):
+        return value
+    config_class = next(
+        (arg for arg in (model, *get_args(model)) if isinstance(arg, type) and issubclass(arg, RunConfig)), None
+    )
+    if config_class is None:
+        raise TypeError(f"{model!r} names no run config class to load {value} as.")
+    return load_run_config(Path(value), config_class)
 
 
 def describe_validation_error(error: ValidationError, model: type[BaseModel]) -> str:

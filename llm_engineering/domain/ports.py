@@ -253,6 +253,19 @@ class GenerationParams:
     temperature: float = 0.0
     top_p: float = 1.0
     seed: int = 0
+    # Repetition control against greedy loops; the defaults (1.0, 0) leave decoding as it is. Local transformers
+    # honours both; a TGI endpoint the penalty only; OpenAI-compatible servers neither.
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+
+    def repetition_controls(self) -> dict[str, float | int]:
+        """The repetition controls that are on, by the names transformers' generate() takes (none at defaults)."""
+        controls: dict[str, float | int] = {}
+        if self.repetition_penalty != 1.0:
+            controls["repetition_penalty"] = self.repetition_penalty
+        if self.no_repeat_ngram_size > 0:
+            controls["no_repeat_ngram_size"] = self.no_repeat_ngram_size
+        return controls
 
 
 class LLMClient(Protocol):

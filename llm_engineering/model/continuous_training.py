@@ -4,12 +4,11 @@ The stage files are loaded and validated together, so nothing runs when any of t
 keeps one home: the data side's files, the training files, the evaluation file.
 """
 
-from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from llm_engineering.application.run_configs import EndToEndDataConfig, load_run_config
+from llm_engineering.application.run_configs import EndToEndDataConfig, config_or_file
 from llm_engineering.domain.config import RunConfig
 from llm_engineering.model.evaluation.config import EvaluationConfig
 from llm_engineering.model.finetuning.config import TrainingConfig
@@ -24,20 +23,10 @@ class ContinuousTrainingConfig(RunConfig):
     dpo_config: TrainingConfig | None = Field(default=None, description="the DPO training file (null: no DPO)")
     evaluation_config: EvaluationConfig = EvaluationConfig()
 
-    @field_validator("data_config", mode="before")
+    @field_validator("data_config", "sft_config", "dpo_config", "evaluation_config", mode="before")
     @classmethod
-    def _load_data_file(cls, value: Any) -> Any:
-        return load_run_config(Path(value), EndToEndDataConfig) if isinstance(value, str) else value
-
-    @field_validator("sft_config", "dpo_config", mode="before")
-    @classmethod
-    def _load_training_file(cls, value: Any) -> Any:
-        return load_run_config(Path(value), TrainingConfig) if isinstance(value, str) else value
-
-    @field_validator("evaluation_config", mode="before")
-    @classmethod
-    def _load_evaluation_file(cls, value: Any) -> Any:
-        return load_run_config(Path(value), EvaluationConfig) if isinstance(value, str) else value
+    def _load_stage_file(cls, value: Any, info: ValidationInfo) -> Any:
+        return config_or_file(value, cls.model_fields[str(info.field_name)].annotation)
 
     @model_validator(mode="after")
     def _stages_agree(self) -> "ContinuousTrainingConfig":

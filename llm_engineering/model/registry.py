@@ -19,10 +19,15 @@ from zenml.materializers.base_materializer import BaseMaterializer
 from llm_engineering.domain.exceptions import RegistryError
 
 if TYPE_CHECKING:
-    from zenml.models import ModelVersionResponse
+    from uuid import UUID
+
+    from zenml.models import ArtifactVersionResponse, ModelVersionResponse
 
 ADAPTER_ARTIFACT = "lora_adapter"
 MERGED_MODEL_ARTIFACT = "merged_model"
+# Version metadata: the hash of what a training run read (config, base, rows); equal keys make the same model.
+TRAINING_KEY = "training_key"
+MODEL_DESCRIPTION = "The LLM Twin: the author's voice, LoRA fine-tuned (SFT, then DPO) from a small instruct model."
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,60 @@ def find_model_version(
             f"--model {model_name}`."
         ) from None
     raise RegistryError(f"Model version {version!r} is neither latest, production, staging nor a number.")
+
+
+def find_trained_version(model_name: str, tag: str, training_key: str) -> "ModelVersionResponse | None":
+    """The newest version tagged `tag` that a run with these exact inputs made (and that holds a merged model)."""
+    from zenml.client import Client
+    from zenml.utils.pagination_utils import depaginate
+
+    client = Client()
+    try:
+        client.get_model(model_name)
+    except KeyError:
+        return None
+    versions = depaginate(client.list_model_versions, model=model_name, tags=[tag], sort_by="desc:number", hydrate=True)
+    for version in versions:
+        if version.run_metadata.get(TRAINING_KEY) != training_key:
+            continue
+        try:
+            version.get_artifact(MERGED_MODEL_ARTIFACT)
+        except KeyError:
+            continue
+        return version
+    return None
+
+
+def register_version(
+    model_name: str,
+    tag: str,
+    artifacts: "list[ArtifactVersionResponse]",
+    metadata: dict[str, Any],
+    pipeline_run_id: "UUID | None" = None,
+) -> "ModelVersionResponse":
+    """A new version of `model_name` (the model is created on first use) tagged `tag`, with artifacts and metadata.
+
+    Created only once training has succeeded, so a failed run leaves no empty version behind.
+    """
+    from zenml import log_metadata
+    from zenml.client import Client
+    from zenml.model.utils import link_artifact_version_to_model_version
+    from zenml.models import ModelVersionPipelineRunRequest
+
+    client = Client()
+    try:
+        client.get_model(model_name)
+    except KeyError:
+        client.create_model(name=model_name, description=MODEL_DESCRIPTION)
+    version = client.create_model_version(model_name, tags=[tag], description=MODEL_DESCRIPTION)
+    for artifact in artifacts:
+        link_artifact_version_to_model_version(artifact, version)
+    if pipeline_run_id is not None:
+        client.zen_store.create_model_version_pipeline_run_link(
+            ModelVersionPipelineRunRequest(model_version=version.id, pipeline_run=pipeline_run_id)
+        )
+    log_metadata(metadata=metadata, model_version_id=version.id)
+    return client.get_model_version(model_name, version.number)
 
 
 def load_model_folder(

@@ -27,15 +27,22 @@ from llm_engineering.model.evaluation.evaluator import (
 )
 from llm_engineering.model.evaluation.report import results_table, write_chart, write_results_json
 from llm_engineering.model.evaluation.stages import log_version_metadata
-from llm_engineering.model.finetuning.data import Row, rows_from_dataset
+from llm_engineering.model.finetuning.data import Row, capped, rows_from_dataset
 from llm_engineering.settings import Settings
 from steps.evaluating.sagemaker import outputs_on_sagemaker
 from steps.metadata import record_metadata
 
 
 @step(enable_cache=False)
-def evaluate_candidate(config: EvaluationConfig) -> Annotated[dict[str, Any], "evaluation_results"]:
-    """Measure every model, print the table, write JSON and chart, record the scores on the candidate version."""
+def evaluate_candidate(
+    config: EvaluationConfig, candidate_version: int | None = None
+) -> Annotated[dict[str, Any], "evaluation_results"]:
+    """Measure every model, print the table, write JSON and chart, record the scores on the candidate version.
+
+    `candidate_version` (a training step's output) overrides config.candidate_version.
+    """
+    if candidate_version is not None:
+        config = config.model_copy(update={"candidate_version": str(candidate_version)})
     settings = settings_for_step()
     rows = held_out_rows(config)
     models_dir = llm_models_dir(settings)
@@ -72,8 +79,8 @@ def held_out_rows(config: EvaluationConfig) -> list[Row]:
             "No instruct_datasets artifact: run the dataset pipeline first (poe quickstart), or pin an existing "
             "version with dataset_artifact_version (zenml artifact version list)."
         ) from None
-    rows = rows_from_dataset(artifact.load(), "sft", f"artifact instruct_datasets version {artifact.version}").test
-    return rows[: config.max_test_rows] if config.max_test_rows else rows
+    rows = rows_from_dataset(artifact.load(), "sft", f"artifact instruct_datasets version {artifact.version}")
+    return capped(rows, config.max_test_rows).test
 
 
 def answer_client(model: ModelUnderTest, config: EvaluationConfig, settings: Settings) -> LLMClient:

@@ -33,21 +33,14 @@ def evaluation_job_spec(
     entry_point = stage_job_code(source_dir)
     channels = {"test": write_job_rows(rows, staging / "test").parent}
     channels |= {channel_name(model): model.folder for model in models}
-    section = config.sagemaker
+    # The sagemaker section's keys are the spec's machine fields, by name.
     return TrainingJobSpec(
         job_name=f"twin-evaluation-{time.strftime('%Y%m%d-%H%M%S')}",
         source_dir=source_dir,
         entry_point=entry_point,
         hyperparameters={"config": config.model_dump_json(), "models": models_argument(models)},
         channels=channels,
-        instance_type=section.instance_type,
-        instance_count=section.instance_count,
-        volume_size_gb=section.volume_size_gb,
-        max_run_s=section.max_run_s,
-        transformers_version=section.transformers_version,
-        pytorch_version=section.pytorch_version,
-        py_version=section.py_version,
-        s3_prefix=section.s3_prefix,
+        **config.sagemaker.model_dump(),
     )
 
 

@@ -18,9 +18,8 @@ from llm_engineering.infrastructure.zenml_settings import settings_for_step
 from llm_engineering.model.finetuning.config import TrainingConfig
 from llm_engineering.model.finetuning.data import TrainingRows
 from llm_engineering.model.finetuning.sagemaker_entry import METRICS_FILE, stage_job_code, write_job_dataset
-from llm_engineering.model.finetuning.trainer import ADAPTER_DIR, MERGED_DIR, TrainingOutcome, run_key
-from llm_engineering.model.registry import ModelFolder, ModelFolderMaterializer
-from steps.training.train import record_outcome, training_base, training_rows
+from llm_engineering.model.finetuning.trainer import ADAPTER_DIR, MERGED_DIR, TrainingOutcome
+from steps.training.train import register_outcome, training_base, training_inputs
 
 
 def job_spec(config: TrainingConfig, rows: TrainingRows, base_model: str | None, staging: Path) -> TrainingJobSpec:
@@ -30,41 +29,34 @@ def job_spec(config: TrainingConfig, rows: TrainingRows, base_model: str | None,
     channels = {"train": write_job_dataset(rows, staging / "train").parent}
     if base_model is not None:
         channels["model"] = Path(base_model)
-    section = config.sagemaker
+    # The sagemaker section's keys are the spec's machine fields, by name.
     return TrainingJobSpec(
         job_name=f"twin-{config.finetuning_type}-{time.strftime('%Y%m%d-%H%M%S')}",
         source_dir=source_dir,
         entry_point=entry_point,
         hyperparameters={"config": config.model_dump_json()},
         channels=channels,
-        instance_type=section.instance_type,
-        instance_count=section.instance_count,
-        volume_size_gb=section.volume_size_gb,
-        max_run_s=section.max_run_s,
-        transformers_version=section.transformers_version,
-        pytorch_version=section.pytorch_version,
-        py_version=section.py_version,
-        s3_prefix=section.s3_prefix,
+        **config.sagemaker.model_dump(),
     )
 
 
-@step(
-    enable_cache=False,
-    output_materializers={"lora_adapter": ModelFolderMaterializer, "merged_model": ModelFolderMaterializer},
-)
-def train_on_sagemaker(
-    config: TrainingConfig,
-) -> tuple[Annotated[ModelFolder, "lora_adapter"], Annotated[ModelFolder, "merged_model"]]:
-    """Run the training entry point as a SageMaker job, wait for it, and register its model like a local one."""
+@step(enable_cache=False)
+def train_on_sagemaker(config: TrainingConfig, sft_version: int | None = None) -> Annotated[int, "trained_version"]:
+    """Run the training entry point as a SageMaker job, wait for it, and register its model like a local one.
+
+    As locally, a version already trained on the same inputs is returned without launching a job.
+    """
+    inputs = training_inputs(config, sft_version)
+    if inputs.reused_version is not None:
+        return inputs.reused_version
     settings = settings_for_step()
-    rows = training_rows(config)
     # SFT: the job downloads base_model from the Hub itself; DPO: the registry's SFT model goes up as a channel.
-    base_model, base_description = training_base(config, settings) if config.finetuning_type == "dpo" else (None, None)
+    base_model = training_base(config, settings, inputs.sft_number) if inputs.sft_number is not None else None
     session = sagemaker_session(settings)
     with tempfile.TemporaryDirectory() as staging:
-        spec = job_spec(config, rows, base_model, Path(staging))
+        spec = job_spec(config, inputs.rows, base_model, Path(staging))
         estimator = launch_training_job(spec, settings, session, wait=True)
-    output = settings.data_dir / "training" / run_key(config, spec.job_name, rows) / "sagemaker"
+    output = settings.data_dir / "training" / inputs.key / "sagemaker"
     download_model(estimator.model_data, session, output)
     metrics = json.loads((output / METRICS_FILE).read_text())
     backend = str(metrics.pop("backend"))
@@ -72,5 +64,4 @@ def train_on_sagemaker(
     outcome = TrainingOutcome(
         adapter_dir=output / ADAPTER_DIR, merged_dir=output / MERGED_DIR, metrics=metrics, backend=backend
     )
-    record_outcome(config, outcome, base_description or config.base_model, rows)
-    return ModelFolder(outcome.adapter_dir), ModelFolder(outcome.merged_dir)
+    return register_outcome(config, outcome, inputs)

@@ -1,11 +1,15 @@
-"""Training step: rows and base model from the stores and the registry, a LoRA run, its results on the model version."""
+"""Training step: rows and base model from the stores and the registry, a LoRA run, its results as a model version.
 
-from typing import Annotated, Any
+A run whose inputs (config, base model, rows) match a version already in the registry trains nothing and returns
+that version: re-running with no new data changes nothing.
+"""
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
 
 from loguru import logger
-from zenml import get_step_context, log_metadata, step
+from zenml import get_step_context, log_metadata, save_artifact, step
 from zenml.client import Client
-from zenml.model.utils import link_artifact_to_model
 
 from llm_engineering.domain.exceptions import DatasetSourceError
 from llm_engineering.infrastructure.llm.factory import llm_models_dir
@@ -20,42 +24,71 @@ from llm_engineering.model.finetuning.data import (
     rows_from_dataset,
 )
 from llm_engineering.model.finetuning.trainer import TrainingOutcome, flat_parameters, run_key, train
-from llm_engineering.model.registry import ModelFolder, ModelFolderMaterializer, find_model_version, load_model_folder
+from llm_engineering.model.registry import (
+    ADAPTER_ARTIFACT,
+    MERGED_MODEL_ARTIFACT,
+    TRAINING_KEY,
+    ModelFolder,
+    ModelFolderMaterializer,
+    find_model_version,
+    find_trained_version,
+    load_model_folder,
+    register_version,
+)
 from llm_engineering.settings import Settings
 
+if TYPE_CHECKING:
+    from zenml.models import ArtifactVersionResponse
 
-@step(
-    enable_cache=False,
-    output_materializers={"lora_adapter": ModelFolderMaterializer, "merged_model": ModelFolderMaterializer},
-)
-def train_locally(
-    config: TrainingConfig,
-) -> tuple[Annotated[ModelFolder, "lora_adapter"], Annotated[ModelFolder, "merged_model"]]:
-    """SFT or DPO with LoRA in this process; the adapter and merged model become the model version's artifacts."""
+
+@step(enable_cache=False)
+def train_locally(config: TrainingConfig, sft_version: int | None = None) -> Annotated[int, "trained_version"]:
+    """SFT or DPO with LoRA in this process (DPO from `sft_version`, else dpo.sft_version); the version it made.
+
+    When a version trained on the same inputs exists, nothing is trained and that version is returned.
+    """
+    inputs = training_inputs(config, sft_version)
+    if inputs.reused_version is not None:
+        return inputs.reused_version
     settings = settings_for_step()
-    rows = training_rows(config)
-    base_model, base_description = training_base(config, settings)
-    context = get_step_context()
-    version = context.model.version if context.model else None
+    base_model = training_base(config, settings, inputs.sft_number)
     tracker = comet_tracker(
         settings,
-        name=f"{config.model_name}-{version}-{config.finetuning_type}",
+        name=f"{config.model_name}-{config.finetuning_type}-{inputs.key}",
         tags=[config.finetuning_type, config.model_name],
-        run_id=str(context.pipeline_run.id),
+        run_id=str(get_step_context().pipeline_run.id),
     )
     try:
-        work_dir = settings.data_dir / "training" / run_key(config, base_description, rows)
-        outcome = train(config, base_model, rows, work_dir, tracker)
+        outcome = train(config, base_model, inputs.rows, settings.data_dir / "training" / inputs.key, tracker)
     finally:
         tracker.end()
-    record_outcome(config, outcome, base_description, rows)
-    return ModelFolder(outcome.adapter_dir), ModelFolder(outcome.merged_dir)
+    return register_outcome(config, outcome, inputs)
 
 
-def training_rows(config: TrainingConfig) -> TrainingRows:
-    """The run's rows; an artifact source is also linked to the model version it trains."""
+@dataclass(frozen=True)
+class TrainingInputs:
+    """What a run trains on (rows, their artifact, the base), its key, and the version already made from them."""
+
+    rows: TrainingRows
+    dataset: "ArtifactVersionResponse | None"
+    base_description: str
+    sft_number: int | None
+    key: str
+    reused_version: int | None
+
+
+def training_inputs(config: TrainingConfig, sft_version: int | None) -> TrainingInputs:
+    """The run's inputs and key; `reused_version` is set when a version was already trained on exactly these."""
+    rows, dataset = training_rows(config)
+    base_description, sft_number = training_base_description(config, sft_version)
+    key = run_key(config, base_description, rows)
+    return TrainingInputs(rows, dataset, base_description, sft_number, key, reusable_version(config, key))
+
+
+def training_rows(config: TrainingConfig) -> "tuple[TrainingRows, ArtifactVersionResponse | None]":
+    """The run's rows, and the dataset artifact they came from (None for a JSON or Hugging Face source)."""
     if config.dataset.source != "artifact":
-        return load_rows(config.dataset, config.finetuning_type)
+        return load_rows(config.dataset, config.finetuning_type), None
     name = config.dataset_artifact_name
     try:
         artifact = Client().get_artifact_version(name, config.dataset.artifact_version)
@@ -66,41 +99,81 @@ def training_rows(config: TrainingConfig) -> TrainingRows:
             "(zenml artifact version list), or set dataset.source: json."
         ) from None
     rows = rows_from_dataset(artifact.load(), config.finetuning_type, f"artifact {name} version {artifact.version}")
-    link_artifact_to_model(artifact)
-    return capped(rows, config.dataset.max_test_rows)
+    return capped(rows, config.dataset.max_test_rows), artifact
 
 
-def training_base(config: TrainingConfig, settings: Settings) -> tuple[str, str]:
-    """(model folder or id to load, how to describe it): the configured base for SFT, the registry's SFT for DPO."""
-    models_dir = llm_models_dir(settings)
+def training_base_description(config: TrainingConfig, sft_version: int | None = None) -> tuple[str, int | None]:
+    """(how the base is named in the run key and metadata, the SFT version number DPO starts from, None for SFT)."""
     if config.finetuning_type == "sft":
-        return resolve_llm_model(config.base_model, models_dir), config.base_model
-    sft = find_model_version(config.model_name, config.dpo.sft_version, tag="sft")
-    folder = load_model_folder(config.model_name, sft.number, models_dir / "registry")
-    logger.info("DPO starts from {} version {} (sft).", config.model_name, sft.number)
-    return str(folder), f"{config.model_name} version {sft.number} (sft)"
+        return config.base_model, None
+    requested = sft_version if sft_version is not None else config.dpo.sft_version
+    sft = find_model_version(config.model_name, requested, tag="sft")
+    return f"{config.model_name} version {sft.number} (sft)", int(sft.number)
 
 
-def record_outcome(config: TrainingConfig, outcome: TrainingOutcome, base: str, rows: TrainingRows) -> None:
-    """The run's measures and hyperparameters, on the model version (what people compare) and on the step."""
+def training_base(config: TrainingConfig, settings: Settings, sft_number: int | None) -> str:
+    """The model folder (or id) to load: the configured base for SFT, the registry's SFT version's weights for DPO."""
+    models_dir = llm_models_dir(settings)
+    if sft_number is None:
+        return resolve_llm_model(config.base_model, models_dir)
+    folder = load_model_folder(config.model_name, sft_number, models_dir / "registry")
+    logger.info("DPO starts from {} version {} (sft).", config.model_name, sft_number)
+    return str(folder)
+
+
+def reusable_version(config: TrainingConfig, key: str) -> int | None:
+    """The version an earlier run made from these exact inputs (logged in one line), or None: train."""
+    existing = find_trained_version(config.model_name, config.finetuning_type, key)
+    if existing is None:
+        return None
+    logger.info(
+        "Training inputs unchanged (same rows, config and base; key {}): reusing {} version {} ({}), nothing trained.",
+        key,
+        config.model_name,
+        existing.number,
+        config.finetuning_type,
+    )
+    log_metadata(metadata={"reused_version": int(existing.number), TRAINING_KEY: key})
+    return int(existing.number)
+
+
+def register_outcome(config: TrainingConfig, outcome: TrainingOutcome, inputs: TrainingInputs) -> int:
+    """Store the adapter and merged model, and make them, the dataset and the measures a new version; its number."""
+    artifacts = [
+        save_artifact(ModelFolder(outcome.adapter_dir), ADAPTER_ARTIFACT, materializer=ModelFolderMaterializer),
+        save_artifact(ModelFolder(outcome.merged_dir), MERGED_MODEL_ARTIFACT, materializer=ModelFolderMaterializer),
+    ]
+    if inputs.dataset is not None:
+        artifacts.append(inputs.dataset)
     metadata: dict[str, Any] = {
         "finetuning_type": config.finetuning_type,
-        "base_model": base,
+        "base_model": inputs.base_description,
         "backend": outcome.backend,
-        "dataset": rows.source,
-        "train_rows": len(rows.train),
-        "test_rows": len(rows.test),
+        "dataset": inputs.rows.source,
+        "train_rows": len(inputs.rows.train),
+        "test_rows": len(inputs.rows.test),
         "hyperparameters": flat_parameters(config),
+        TRAINING_KEY: inputs.key,
         **outcome.metrics,
     }
-    log_metadata(metadata=metadata)
-    log_metadata(metadata=metadata, infer_model=True)
+    version = register_version(
+        config.model_name,
+        config.finetuning_type,
+        artifacts,
+        metadata,
+        pipeline_run_id=get_step_context().pipeline_run.id,
+    )
+    log_metadata(metadata={**metadata, "model_version": int(version.number)})
     logger.info(
-        "Trained {} in {:.0f} s: train loss {}, eval loss {}, held-out perplexity {:.2f} → {:.2f}.",
+        "Trained {} in {:.0f} s, registered as {} version {}: train loss {}, eval loss {}, "
+        "held-out perplexity {:.2f} → {:.2f}.",
         config.finetuning_type,
         outcome.metrics["wall_time_s"],
+        config.model_name,
+        version.number,
         outcome.metrics.get("train_loss"),
         outcome.metrics.get("eval_loss"),
         outcome.metrics["perplexity_before"],
         outcome.metrics["perplexity_after"],
     )
+    return int(version.number)

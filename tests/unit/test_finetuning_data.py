@@ -7,6 +7,8 @@ from llm_engineering.application.dataset.builder import dataset_rows
 from llm_engineering.domain.exceptions import DatasetSourceError
 from llm_engineering.model.finetuning.config import DatasetSection
 from llm_engineering.model.finetuning.data import (
+    TrainingRows,
+    capped,
     load_rows,
     rows_from_dataset,
     rows_from_huggingface,
@@ -35,6 +37,12 @@ def test_this_projects_json_export(tmp_path: Path) -> None:
     assert len(rows.train) == 4
     assert len(rows.test) == 1
     assert str(path) in rows.source
+
+
+def test_capped_test_rows_are_spread_over_the_split() -> None:
+    rows = TrainingRows(train=[], test=[{"instruction": f"q{i}", "output": "a"} for i in range(10)], source="s")
+    assert [row["instruction"] for row in capped(rows, 4).test] == ["q0", "q2", "q5", "q7"]
+    assert capped(rows, None) == rows and capped(rows, 10) == rows
 
 
 def test_the_books_json_export(tmp_path: Path) -> None:

@@ -1,3 +1,5 @@
+import hashlib
+import json
 import subprocess
 import sys
 import textwrap
@@ -56,6 +58,23 @@ def test_key_changes_with_every_part_of_the_request() -> None:
     ]
     assert len({base, *variants}) == len(variants) + 1
     assert completion_key("local", "m", conversation, GenerationParams(max_new_tokens=32, temperature=0)) == base
+
+
+def test_repetition_controls_key_only_when_set_so_older_completions_stay_valid() -> None:
+    conversation = ask("q")
+    # The key as it was computed before the repetition controls existed.
+    older = {
+        "backend": "local",
+        "model": "m",
+        "messages": [[message.role, message.content] for message in conversation],
+        "params": {"max_new_tokens": 32, "temperature": 0.0, "top_p": 1.0, "seed": 0},
+    }
+    canonical = json.dumps(older, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert completion_key("local", "m", conversation, PARAMS) == hashlib.sha256(canonical.encode()).hexdigest()
+    penalised = GenerationParams(max_new_tokens=32, repetition_penalty=1.1)
+    no_repeat = GenerationParams(max_new_tokens=32, no_repeat_ngram_size=4)
+    keys = {completion_key("local", "m", conversation, params) for params in (PARAMS, penalised, no_repeat)}
+    assert len(keys) == 3
 
 
 def test_second_call_and_new_instance_hit_the_disk(tmp_path: Path) -> None:

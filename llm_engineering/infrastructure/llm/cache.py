@@ -13,12 +13,17 @@ from loguru import logger
 
 from llm_engineering.domain.ports import ChatMessage, GenerationParams, LLMClient
 
+# Parameters added after completions were first stored: left out of the key while at their defaults, so the
+# completions stored before them stay valid.
+_KEYED_ONLY_WHEN_SET = frozenset({"repetition_penalty", "no_repeat_ngram_size"})
+
 
 def completion_key(backend: str, model_id: str, conversation: Sequence[ChatMessage], params: GenerationParams) -> str:
     """SHA-256 of (backend, model, messages, parameters); equal numbers hash equally whatever their Python type."""
     parameters = {
         item.name: float(getattr(params, item.name)) if item.type is float else getattr(params, item.name)
         for item in dataclasses.fields(params)
+        if item.name not in _KEYED_ONLY_WHEN_SET or getattr(params, item.name) != item.default
     }
     request = {
         "backend": backend,

@@ -142,7 +142,7 @@ class LocalTransformersClient:
         tokenizer = loaded.tokenizer
         encoded = tokenizer(prompts, add_special_tokens=False, padding=True, padding_side="left", return_tensors="pt")
         encoded = encoded.to(loaded.model.device)
-        options: dict[str, Any] = {"do_sample": params.temperature > 0}
+        options: dict[str, Any] = {"do_sample": params.temperature > 0, **params.repetition_controls()}
         if params.temperature > 0:
             options.update(temperature=params.temperature, top_p=params.top_p)
         # A fresh config rather than the model's sampling defaults: the port's parameters alone decide decoding.

@@ -87,6 +87,8 @@ def tgi_payload(prompt: str, params: GenerationParams) -> dict[str, Any]:
             parameters["top_p"] = params.top_p
     else:
         parameters["do_sample"] = False
+    if params.repetition_penalty != 1.0:
+        parameters["repetition_penalty"] = params.repetition_penalty
     return {"inputs": prompt, "parameters": parameters}
 
 

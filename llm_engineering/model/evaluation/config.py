@@ -32,6 +32,11 @@ class GenerationSection(RunConfig):
     # The sample corpus's answers are 40-220 words; 160 new tokens cover most of one while keeping CPU time bounded.
     max_new_tokens: int = Field(default=160, ge=1)
     batch_size: int = Field(default=8, ge=1)
+    # Greedy decoding of a small model falls into loops ("I think X. I think X. ..."). A mild penalty on tokens
+    # already used (1.0: none) and a ban on repeating any 4-token sequence (0: none) keep answers readable; both
+    # apply alike to every model measured, and the degenerate share still counts what loops remain.
+    repetition_penalty: float = Field(default=1.1, ge=1.0)
+    no_repeat_ngram_size: int = Field(default=4, ge=0)
     # local: the registry's weights in this process; endpoint: the candidate is asked through the LLM backend of the
     # settings (LLM_BACKEND: openai or sagemaker), where it is served. Baselines always run locally.
     candidate_backend: Literal["local", "endpoint"] = "local"

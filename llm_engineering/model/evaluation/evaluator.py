@@ -72,7 +72,12 @@ def answer_conversations(rows: Sequence[Row]) -> list[list[ChatMessage]]:
 def generate_answers(client: LLMClient, rows: Sequence[Row], generation: GenerationSection, label: str) -> list[str]:
     """Greedy answers to every test instruction, asked in batches (a cached client answers repeats from disk)."""
     conversations = answer_conversations(rows)
-    params = GenerationParams(max_new_tokens=generation.max_new_tokens, temperature=0.0)
+    params = GenerationParams(
+        max_new_tokens=generation.max_new_tokens,
+        temperature=0.0,
+        repetition_penalty=generation.repetition_penalty,
+        no_repeat_ngram_size=generation.no_repeat_ngram_size,
+    )
     answers: list[str] = []
     with tqdm(total=len(conversations), desc=f"answers of {label}", unit="answer") as progress:
         for start in range(0, len(conversations), generation.batch_size):

@@ -9,7 +9,6 @@ afterwards in the pipeline step, on these outputs. The launcher script `stage_jo
 model folder becomes an LLMClient (the in-process transformers client), as the factories do in a local run.
 """
 
-import argparse
 import json
 import os
 import shutil
@@ -25,6 +24,7 @@ from llm_engineering.model.evaluation.config import EvaluationConfig
 from llm_engineering.model.evaluation.evaluator import ModelOutputs, ModelUnderTest, model_outputs
 from llm_engineering.model.finetuning.data import Row
 from llm_engineering.model.finetuning.sagemaker_entry import JOB_REQUIREMENTS as TRAINING_JOB_REQUIREMENTS
+from llm_engineering.model.finetuning.sagemaker_entry import job_arguments
 
 ROWS_FILE = "rows.json"
 OUTPUTS_FILE = "outputs.json"
@@ -87,19 +87,14 @@ def read_job_outputs(model_dir: Path) -> dict[str, ModelOutputs]:
 
 def run_job(argv: Sequence[str], environ: Mapping[str, str], make_client: ClientFactory) -> Path:
     """Answer and measure perplexity as the job configured by `argv` and the SM_* variables; the output folder."""
-    parser = argparse.ArgumentParser(description="LLM Twin evaluation, as run inside a SageMaker job.")
-    parser.add_argument("--config", required=True, help="the EvaluationConfig as JSON")
-    parser.add_argument("--models", required=True, help="JSON list of {role, label, version}")
-    args, unknown = parser.parse_known_args(list(argv))
-    if unknown:
-        logger.warning("Ignoring arguments this entry point does not know: {}", unknown)
+    args = job_arguments(
+        argv,
+        environ,
+        job="evaluating",
+        hyperparameters={"config": "the EvaluationConfig as JSON", "models": "JSON list of {role, label, version}"},
+        variables=("SM_CHANNEL_TEST", "SM_MODEL_DIR"),
+    )
     config = EvaluationConfig.model_validate_json(args.config)
-    missing = [name for name in ("SM_CHANNEL_TEST", "SM_MODEL_DIR") if not environ.get(name)]
-    if missing:
-        raise RuntimeError(
-            f"{', '.join(missing)} not set: this entry point runs inside a SageMaker job "
-            "(run locally with python -m tools.run evaluating instead)."
-        )
     rows: list[Row] = json.loads((Path(environ["SM_CHANNEL_TEST"]) / ROWS_FILE).read_text(encoding="utf-8"))
     outputs: dict[str, dict[str, object]] = {}
     for item in json.loads(args.models):

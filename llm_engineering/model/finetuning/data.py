@@ -113,10 +113,16 @@ def load_rows(section: DatasetSection, kind: FinetuningType) -> TrainingRows:
 
 
 def capped(rows: TrainingRows, max_test_rows: int | None) -> TrainingRows:
-    """The first `max_test_rows` test rows (all when None): evaluation time grows with them."""
+    """`max_test_rows` test rows (all when None), evenly spaced: evaluation time grows with them.
+
+    The test rows come category after category, so a prefix would measure one category; every k-th row keeps each
+    category in its share.
+    """
     if max_test_rows is None or len(rows.test) <= max_test_rows:
         return rows
-    return TrainingRows(train=rows.train, test=rows.test[:max_test_rows], source=rows.source)
+    step = len(rows.test) / max_test_rows
+    kept = [rows.test[int(index * step)] for index in range(max_test_rows)]
+    return TrainingRows(train=rows.train, test=kept, source=rows.source)
 
 
 def _book_samples(side: Mapping[str, Any], source: str) -> list[Mapping[str, Any]]:

@@ -53,20 +53,43 @@ def write_job_dataset(rows: TrainingRows, folder: Path) -> Path:
     return path
 
 
-def run_job(argv: Sequence[str], environ: Mapping[str, str]) -> Path:
-    """Train as the job configured by `argv` and the SM_* variables; the model folder it filled."""
-    parser = argparse.ArgumentParser(description="LLM Twin training, as run inside a SageMaker training job.")
-    parser.add_argument("--config", required=True, help="the TrainingConfig as JSON")
+def job_arguments(
+    argv: Sequence[str],
+    environ: Mapping[str, str],
+    *,
+    job: str,
+    hyperparameters: Mapping[str, str],
+    variables: Sequence[str],
+) -> argparse.Namespace:
+    """The hyperparameters SageMaker passes as `--name value` (all required), once its SM_* `variables` are checked.
+
+    `job` is the pipeline whose job this is (training, evaluating): the error says to run that pipeline locally.
+    """
+    parser = argparse.ArgumentParser(description=f"LLM Twin {job}, as run inside a SageMaker job.")
+    for name, meaning in hyperparameters.items():
+        parser.add_argument(f"--{name}", required=True, help=meaning)
     args, unknown = parser.parse_known_args(list(argv))
     if unknown:
         logger.warning("Ignoring arguments this entry point does not know: {}", unknown)
-    config = TrainingConfig.model_validate_json(args.config)
-    missing = [name for name in ("SM_CHANNEL_TRAIN", "SM_MODEL_DIR") if not environ.get(name)]
+    missing = [name for name in variables if not environ.get(name)]
     if missing:
         raise RuntimeError(
-            f"{', '.join(missing)} not set: this entry point runs inside a SageMaker training job "
-            "(run locally with python -m tools.run training instead)."
+            f"{', '.join(missing)} not set: this entry point runs inside a SageMaker job "
+            f"(run locally with python -m tools.run {job} instead)."
         )
+    return args
+
+
+def run_job(argv: Sequence[str], environ: Mapping[str, str]) -> Path:
+    """Train as the job configured by `argv` and the SM_* variables; the model folder it filled."""
+    args = job_arguments(
+        argv,
+        environ,
+        job="training",
+        hyperparameters={"config": "the TrainingConfig as JSON"},
+        variables=("SM_CHANNEL_TRAIN", "SM_MODEL_DIR"),
+    )
+    config = TrainingConfig.model_validate_json(args.config)
     rows = rows_from_json(Path(environ["SM_CHANNEL_TRAIN"]) / DATASET_FILE, config.finetuning_type)
     base_model = environ.get("SM_CHANNEL_MODEL") or config.base_model
     model_dir = Path(environ["SM_MODEL_DIR"])

@@ -235,7 +235,7 @@ class MicroBatchingGenerator:
             return_tensors="pt",
         ).to(model.device)
         params = rows[0].params
-        options: dict[str, Any] = {"do_sample": params.temperature > 0}
+        options: dict[str, Any] = {"do_sample": params.temperature > 0, **params.repetition_controls()}
         if params.temperature > 0:
             options.update(temperature=params.temperature, top_p=params.top_p)
             torch.manual_seed(params.seed)
