@@ -14,6 +14,7 @@ import yaml
 # Before anything imports ZenML, Opik or the Hub: keep every test offline and out of the user's home.
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="llm-twin-tests-"))
 os.environ.setdefault("OPIK_TRACK_DISABLE", "true")
+os.environ.setdefault("COMET_ERROR_TRACKING_ENABLE", "false")  # as poe sets it: Comet never reports to sentry.io
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ["ZENML_CONFIG_PATH"] = str(_SESSION_DIR / "zenml")
 os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
