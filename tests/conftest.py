@@ -267,3 +267,15 @@ def sample_site_etl_config(site: "SampleSite", config_name: str, author: str) ->
     config["parameters"].update(links=site.links_for(author), routes=site.routes)
     config["parameters"]["crawler"]["linkedin_login_url"] = site.linkedin_login_url
     return config
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Steps read get_settings(): point DATA_DIR at the test's folder, without any Comet key."""
+    from llm_engineering.settings import get_settings
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("COMET_API_KEY", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()

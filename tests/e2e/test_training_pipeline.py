@@ -1,6 +1,5 @@
 """The training pipeline through ZenML on a tiny model: SFT then DPO versions of TwinLlama in the Control Plane."""
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,18 +9,6 @@ from llm_engineering.domain.exceptions import RegistryError
 from llm_engineering.model.finetuning.config import TrainingConfig
 from llm_engineering.model.registry import find_model_version, load_model_folder
 from tests.training_support import instruct_dataset, make_tiny_llama, preference_dataset
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Steps read get_settings(): point DATA_DIR at the test's folder, without any Comet key."""
-    from llm_engineering.settings import get_settings
-
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("COMET_API_KEY", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path / "data"
-    get_settings.cache_clear()
 
 
 @pytest.mark.slow

@@ -1,7 +1,6 @@
 """Evaluation of a tiny random model against a tiny base on a few rows: table, JSON, chart, metadata, promotion."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,18 +8,6 @@ import pytest
 
 from llm_engineering.model.evaluation.config import EvaluationConfig
 from tests.training_support import instruct_dataset, make_tiny_llama
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Steps read get_settings(): point DATA_DIR at the test's folder, without any Comet key."""
-    from llm_engineering.settings import get_settings
-
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("COMET_API_KEY", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path / "data"
-    get_settings.cache_clear()
 
 
 def register_version(model_name: str, folder: Path, tag: str) -> int:
