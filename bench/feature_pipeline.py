@@ -19,11 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
-from llm_engineering.application.preprocessing.chunking import ChunkingConfig, DocumentChunker
+from llm_engineering.application.preprocessing.chunking import DocumentChunker
 from llm_engineering.application.preprocessing.cleaning import clean_document
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
+from llm_engineering.application.run_configs import FeatureConfig, load_run_config
 from llm_engineering.application.warehouse_transfer import import_warehouse
 from llm_engineering.domain.documents import DOCUMENT_CLASSES, Document, UserDocument
 from llm_engineering.domain.types import DataCategory
@@ -67,8 +66,8 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args()
 
-    config = yaml.safe_load((ROOT / "configs" / "feature_engineering.yaml").read_text())["parameters"]
-    chunking = ChunkingConfig.model_validate(config["chunking"])
+    config = load_run_config(ROOT / "configs" / "feature_engineering.yaml", FeatureConfig)
+    chunking = config.chunking
     data_dir = Path(tempfile.mkdtemp(prefix="llm-twin-bench-"))
     settings = load_settings(_env_file=None, DATA_DIR=data_dir, DATABASE_HOST=None, LOCAL_DATABASE_PORT=free_port())
     server = LocalMongoServer.from_settings(settings)
@@ -104,7 +103,7 @@ def main() -> int:
             chunking,
             sparse_embedder=Bm25SparseEmbedder(),
             embedding_batch_size=args.batch_size,
-            write_batch_size=config["write_batch_size"],
+            write_batch_size=config.write_batch_size,
         )
         tic = time.perf_counter()
         full = updater.run()
