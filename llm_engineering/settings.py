@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     TEXT_EMBEDDING_MODEL_ID: str = "sentence-transformers/all-MiniLM-L6-v2"
     RERANKING_CROSS_ENCODER_MODEL_ID: str = "cross-encoder/ms-marco-MiniLM-L-4-v2"
     RAG_MODEL_DEVICE: str = "cpu"
+    # The answering model's dtype: auto is bfloat16 on a CPU with bfloat16 instructions, else float32 on CPU.
+    RAG_MODEL_DTYPE: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     LOCAL_LLM_MODEL_ID: str = "HuggingFaceTB/SmolLM2-135M-Instruct"
     LLM_BACKEND: Literal["local", "openai", "sagemaker"] = "local"
     # Every LLM backend: one call's time limit, retries of transient failures, conversations per call.

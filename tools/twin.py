@@ -51,6 +51,7 @@ def local_answer_model(settings: Settings) -> MicroBatchingGenerator:
         folder,
         model_id=name,
         device=settings.RAG_MODEL_DEVICE,
+        dtype=settings.RAG_MODEL_DTYPE,
         batch_window_s=settings.RAG_BATCH_WINDOW_MS / 1000,
         max_batch_size=settings.API_MAX_CONCURRENT_REQUESTS,
         stream_timeout_s=settings.LLM_TIMEOUT_S,

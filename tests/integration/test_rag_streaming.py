@@ -16,10 +16,14 @@ FRANCE = [ChatMessage(role="user", content="What is the capital of France?")]
 HAIKU = [ChatMessage(role="user", content="Write a haiku about GPUs and their cost.")]
 
 
-@pytest.fixture(scope="module")
-def generator(llm_models_dir: Path) -> Iterator[MicroBatchingGenerator]:
+# float32, and bfloat16: the default on CPUs with bfloat16 instructions (emulated, slower, on others).
+@pytest.fixture(scope="module", params=["float32", "bfloat16"])
+def generator(llm_models_dir: Path, request: pytest.FixtureRequest) -> Iterator[MicroBatchingGenerator]:
     model = MicroBatchingGenerator(
-        Path(resolve_llm_model(PACKAGED_LLM_ID, llm_models_dir)), model_id=PACKAGED_LLM_ID, batch_window_s=0.05
+        Path(resolve_llm_model(PACKAGED_LLM_ID, llm_models_dir)),
+        model_id=PACKAGED_LLM_ID,
+        dtype=request.param,
+        batch_window_s=0.05,
     )
     model.load()
     yield model

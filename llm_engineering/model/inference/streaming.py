@@ -7,6 +7,10 @@ its own text. A row ends at EOS, at its own max_new_tokens, or when its stream i
 criterion); its stream ends at once and it no longer receives tokens. The batch's decoding stops when every row
 has ended. Requests arriving while a batch decodes wait for the next one (static micro-batching: rows do not join
 a running batch).
+
+On a CPU with bfloat16 instructions (AVX512-BF16 or AMX) the model runs in bfloat16 by default (`dtype="auto"`):
+prompt prefill, which is compute-bound and dominates a RAG answer's time on CPU, takes about half as long as in
+float32. Elsewhere the CPU default stays float32; a GPU takes the checkpoint's own dtype.
 """
 
 import queue
@@ -28,6 +32,30 @@ if TYPE_CHECKING:
     from transformers import GenerationMixin, PreTrainedModel, PreTrainedTokenizerBase, TextIteratorStreamer
 
 _STOP = object()
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+def cpu_has_fast_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX), as torch detects it."""
+    import torch
+
+    checks = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(check() for check in checks if callable(check))
+
+
+def resolve_dtype(requested: str, device: str, *, fast_bfloat16: bool | None = None) -> str:
+    """The dtype the answering model loads in.
+
+    `auto` is bfloat16 on a CPU that computes it in hardware, float32 on other CPUs, and the checkpoint's own dtype
+    ("auto") on an accelerator.
+    """
+    if requested not in DTYPES:
+        raise LLMError(f"Unknown dtype {requested!r} for the answering model; use one of {', '.join(DTYPES)}.")
+    if requested != "auto":
+        return requested
+    if device != "cpu":
+        return "auto"
+    return "bfloat16" if (cpu_has_fast_bfloat16() if fast_bfloat16 is None else fast_bfloat16) else "float32"
 
 
 @dataclass(eq=False)
@@ -82,6 +110,7 @@ class MicroBatchingGenerator:
         *,
         model_id: str,
         device: str = "cpu",
+        dtype: str = "auto",
         batch_window_s: float = 0.005,
         max_batch_size: int = 8,
         stream_timeout_s: float = 600.0,
@@ -90,6 +119,7 @@ class MicroBatchingGenerator:
         self._folder = folder
         self._model_id = model_id
         self._device = device
+        self._dtype = resolve_dtype(dtype, device)
         self._window_s = batch_window_s
         self._max_batch = max_batch_size
         self._timeout_s = stream_timeout_s
@@ -98,6 +128,11 @@ class MicroBatchingGenerator:
         self._start_lock = threading.Lock()
         self.forward_passes = 0
         self.batch_sizes: list[int] = []
+
+    @property
+    def dtype(self) -> str:
+        """The dtype the model loads in ("auto": the checkpoint's own)."""
+        return self._dtype
 
     @property
     def model_id(self) -> str:
@@ -109,10 +144,16 @@ class MicroBatchingGenerator:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        logger.info("Loading the answering model {} from {} on {}.", self._model_id, self._folder, self._device)
+        logger.info(
+            "Loading the answering model {} from {} on {} in {}.",
+            self._model_id,
+            self._folder,
+            self._device,
+            self._dtype,
+        )
         try:
             tokenizer = AutoTokenizer.from_pretrained(self._folder)
-            dtype = torch.float32 if self._device == "cpu" else "auto"
+            dtype = "auto" if self._dtype == "auto" else getattr(torch, self._dtype)
             model = AutoModelForCausalLM.from_pretrained(self._folder, dtype=dtype, device_map=self._device)
         except OSError as error:
             raise LLMError(
