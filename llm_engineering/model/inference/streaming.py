@@ -1,12 +1,15 @@
-"""The answering model in process, streaming and micro-batched.
+"""The answering model in process, streaming, with continuous batching.
 
-One batcher thread owns the model. Requests that arrive within `batch_window_s` of each other (a few ms) are
-left-padded into one batch and decoded together by `generate`: one forward pass per step for the whole batch.
-Each step's tokens are split by row into each request's own `TextIteratorStreamer`, so every caller reads only
-its own text. A row ends at EOS, at its own max_new_tokens, or when its stream is closed (a per-row stopping
-criterion); its stream ends at once and it no longer receives tokens. The batch's decoding stops when every row
-has ended. Requests arriving while a batch decodes wait for the next one (static micro-batching: rows do not join
-a running batch).
+One batcher thread owns the model and decodes every live request together: one forward pass per step for all of
+them. Requests that arrive while nothing decodes are gathered for `batch_window_s` (a few ms), then prefilled
+together. A request that arrives while others decode joins them: its prompt is prefilled on its own (the others
+pause for that one pass), its cache is left-padded to the batch's length, and from the next step it decodes with
+them. Each step's token goes to each request's own `TextIteratorStreamer`, so every caller reads only its own
+text. A row ends at EOS, at its own max_new_tokens, or when its stream is closed; its stream ends at once, and
+it leaves the batch (its cache rows are dropped, and so are cache columns that only padding still uses).
+
+Each row decodes with its own parameters: greedy, or sampled with its own temperature, top_p and seeded
+generator (so a sampled answer does not depend on what it was batched with), and its repetition controls.
 
 On a CPU with bfloat16 instructions (AVX512-BF16 or AMX) the model runs in bfloat16 by default (`dtype="auto"`):
 prompt prefill, which is compute-bound and dominates a RAG answer's time on CPU, takes about half as long as in
@@ -20,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
@@ -29,7 +32,7 @@ from llm_engineering.domain.ports import ChatMessage, GenerationParams
 
 if TYPE_CHECKING:
     import torch
-    from transformers import GenerationMixin, PreTrainedModel, PreTrainedTokenizerBase, TextIteratorStreamer
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase, TextIteratorStreamer
 
 _STOP = object()
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -67,6 +70,9 @@ class _Request:
     finished: bool = False
     produced: int = 0
     error: str | None = None
+    # Prompt and generated token ids (the repetition controls read them), and the row's own sampling generator.
+    ids: list[int] = field(default_factory=list)
+    sampler: "torch.Generator | None" = None
 
     def finish(self) -> None:
         """End this row: its stream gets its last text and stops, once."""
@@ -128,6 +134,11 @@ class MicroBatchingGenerator:
         self._start_lock = threading.Lock()
         self.forward_passes = 0
         self.batch_sizes: list[int] = []
+
+    @property
+    def folder(self) -> Path:
+        """The model folder the weights load from."""
+        return self._folder
 
     @property
     def dtype(self) -> str:
@@ -222,50 +233,101 @@ class MicroBatchingGenerator:
             self._thread = None
 
     def _serve(self) -> None:
+        batch: _Batch | None = None
+        stopping = False
         while True:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            batch: list[_Request] = [first]
-            stop = False
-            deadline = time.monotonic() + self._window_s
-            while len(batch) < self._max_batch and (remaining := deadline - time.monotonic()) > 0:
-                try:
-                    item = self._queue.get(timeout=remaining)
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    stop = True
-                    break
-                batch.append(item)
-            groups: dict[tuple[float, float], list[_Request]] = {}
-            for request in batch:
-                groups.setdefault((request.params.temperature, request.params.top_p), []).append(request)
-            for group in groups.values():
-                self._decode(group)
-            if stop:
-                return
+            arrived: list[_Request] = []
+            if batch is None:
+                if stopping:
+                    return
+                stopping = self._gather(arrived)
+            else:
+                stopping = self._drain(arrived, self._max_batch - batch.size) or stopping
+            live = self._admit(arrived)
+            if live:
+                batch = self._join(batch, live)
+            if batch is not None:
+                batch = self._step(batch)
 
-    def _decode(self, group: list[_Request]) -> None:
-        live = [request for request in group if not request.closed.is_set()]
-        for request in group:
+    def _gather(self, arrived: list["_Request"]) -> bool:
+        """Wait for a request, then for those that arrive within the window; True once close() asked to stop."""
+        first = self._queue.get()
+        if first is _STOP:
+            return True
+        arrived.append(first)
+        deadline = time.monotonic() + self._window_s
+        while len(arrived) < self._max_batch and (remaining := deadline - time.monotonic()) > 0:
+            try:
+                item = self._queue.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if item is _STOP:
+                return True
+            arrived.append(item)
+        return False
+
+    def _drain(self, arrived: list["_Request"], room: int) -> bool:
+        """Take what waits, without waiting, up to `room` requests; True once close() asked to stop."""
+        while len(arrived) < room:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if item is _STOP:
+                return True
+            arrived.append(item)
+        return False
+
+    def _admit(self, arrived: list["_Request"]) -> list["_Request"]:
+        """The arrivals still wanted; a stream closed before it started just ends."""
+        live = []
+        for request in arrived:
             if request.closed.is_set():
                 request.finish()
-        if not live:
-            return
-        try:
-            self._generate(live)
-        except Exception as error:  # the caller's stream must end with the reason, not hang
-            logger.exception("Generation of a batch of {} failed.", len(live))
-            for request in live:
-                request.error = f"Local generation failed ({type(error).__name__}: {error}); see the service log."
-        finally:
-            for request in live:
-                request.finish()
+            else:
+                live.append(request)
+        return live
 
-    def _generate(self, rows: list[_Request]) -> None:
+    def _join(self, batch: "_Batch | None", rows: list["_Request"]) -> "_Batch | None":
+        """Prefill the new rows together, give them their first token, and add them to the decoding batch."""
+        try:
+            fresh = self._prefill(rows)
+        except Exception as error:  # the callers' streams must end with the reason, not hang
+            self._fail(rows, error)
+            return batch
+        merged = fresh if batch is None else batch.concat(fresh)
+        self.batch_sizes.append(merged.size)
+        return merged.without_finished()
+
+    def _step(self, batch: "_Batch") -> "_Batch | None":
+        """One decoding step for every row; the batch without the rows that ended (None when none is left)."""
         import torch
-        from transformers import GenerationConfig, StoppingCriteriaList
+
+        model, _ = self._loaded
+        batch = batch.without_finished()
+        if batch.size == 0:
+            return None
+        try:
+            mask = torch.cat([batch.mask, torch.ones_like(batch.mask[:, :1])], dim=1)
+            with torch.inference_mode():
+                output = model(
+                    input_ids=batch.last_tokens.unsqueeze(1),
+                    attention_mask=mask,
+                    position_ids=batch.mask.sum(dim=1, keepdim=True),  # the new token's position
+                    **{self._cache_argument: batch.cache},
+                    use_cache=True,
+                )
+            batch.mask = mask
+            batch.last_tokens = self._emit(batch.rows, output.logits[:, -1, :])
+        except Exception as error:
+            self._fail(batch.rows, error)
+            return None
+        remaining = batch.without_finished()
+        return remaining if remaining.size else None
+
+    def _prefill(self, rows: list["_Request"]) -> "_Batch":
+        import torch
+        from transformers import DynamicCache
 
         model, tokenizer = self._loaded
         encoded = tokenizer(
@@ -275,68 +337,152 @@ class MicroBatchingGenerator:
             padding_side="left",
             return_tensors="pt",
         ).to(model.device)
-        params = rows[0].params
-        options: dict[str, Any] = {"do_sample": params.temperature > 0, **params.repetition_controls()}
-        if params.temperature > 0:
-            options.update(temperature=params.temperature, top_p=params.top_p)
-            torch.manual_seed(params.seed)
-        eos = model.generation_config.eos_token_id or tokenizer.eos_token_id
-        eos_ids = set(eos if isinstance(eos, list) else [eos])
-        config = GenerationConfig(  # type: ignore[no-untyped-call]  # unannotated in transformers
-            max_new_tokens=max(row.params.max_new_tokens for row in rows),
-            eos_token_id=eos,
-            pad_token_id=tokenizer.pad_token_id,
-            **options,
-        )
-        self.batch_sizes.append(len(rows))
-        splitter = _RowSplitter(rows, eos_ids)
+        mask = encoded["attention_mask"]
+        for row, ids, keep in zip(rows, encoded["input_ids"].tolist(), mask.tolist(), strict=True):
+            row.ids = [token for token, real in zip(ids, keep, strict=True) if real]
+            if row.params.temperature > 0:
+                row.sampler = torch.Generator(device=model.device).manual_seed(row.params.seed)
+        cache = DynamicCache()
         with torch.inference_mode():
-            cast("GenerationMixin", model).generate(
-                **encoded,
-                generation_config=config,
-                streamer=splitter,
-                stopping_criteria=StoppingCriteriaList([_RowsEnded(rows)]),
+            output = model(
+                input_ids=encoded["input_ids"],
+                attention_mask=mask,
+                position_ids=(mask.cumsum(dim=1) - 1).clamp(min=0),
+                **{self._cache_argument: cache},
+                use_cache=True,
+                logits_to_keep=1,
             )
+        first = self._emit(rows, output.logits[:, -1, :])
+        return _Batch(rows=list(rows), cache=cache, mask=mask, last_tokens=first)
 
-
-class _RowSplitter:
-    """A generate() streamer for a batch: each step's tokens go row by row to the requests' own streamers."""
-
-    def __init__(self, rows: list[_Request], eos_ids: set[int]) -> None:
-        self._rows = rows
-        self._eos = eos_ids
-        self._prompt = True
-
-    def put(self, value: "torch.Tensor") -> None:
+    def _emit(self, rows: list["_Request"], logits: "torch.Tensor") -> "torch.Tensor":
+        """Pick each row's next token, stream it, end the rows that are done; the tokens, one per row."""
         import torch
 
-        if self._prompt:  # generate() hands over the prompt first
-            self._prompt = False
-            return
-        for row, token in zip(self._rows, value.reshape(-1).tolist(), strict=True):
+        tokens = [self._next_token(row, row_logits) for row, row_logits in zip(rows, logits, strict=True)]
+        for row, token in zip(rows, tokens, strict=True):
             if row.finished:
                 continue
-            if row.closed.is_set() or token in self._eos:
+            if row.closed.is_set() or token in self._eos_ids:
                 row.finish()
                 continue
+            row.ids.append(token)
             row.streamer.put(torch.tensor([token]))  # type: ignore[no-untyped-call]  # unannotated
             row.produced += 1
             if row.produced >= row.params.max_new_tokens:
                 row.finish()
+        return torch.tensor(tokens, dtype=torch.long, device=logits.device)
 
-    def end(self) -> None:
-        for row in self._rows:
+    def _next_token(self, row: "_Request", logits: "torch.Tensor") -> int:
+        import torch
+
+        scores = logits.float().unsqueeze(0)
+        processors = self._processors(row.params)
+        if processors:
+            history = torch.tensor([row.ids], dtype=torch.long, device=logits.device)
+            for processor in processors:
+                scores = processor(history, scores)
+        if row.params.temperature <= 0:
+            return int(scores.argmax(dim=-1).item())
+        probabilities = torch.softmax(scores, dim=-1)
+        return int(torch.multinomial(probabilities, 1, generator=row.sampler).item())
+
+    @staticmethod
+    def _processors(params: GenerationParams) -> list[Any]:
+        """The transformers logits processors for the row's repetition controls and sampling, in generate's order."""
+        from transformers import (
+            NoRepeatNGramLogitsProcessor,
+            RepetitionPenaltyLogitsProcessor,
+            TemperatureLogitsWarper,
+            TopPLogitsWarper,
+        )
+
+        processors: list[Any] = []
+        if params.repetition_penalty != 1.0:
+            processors.append(RepetitionPenaltyLogitsProcessor(params.repetition_penalty))
+        if params.no_repeat_ngram_size > 0:
+            processors.append(NoRepeatNGramLogitsProcessor(params.no_repeat_ngram_size))
+        if params.temperature > 0:
+            processors.append(TemperatureLogitsWarper(params.temperature))
+            if params.top_p < 1.0:
+                processors.append(TopPLogitsWarper(params.top_p))
+        return processors
+
+    @cached_property
+    def _cache_argument(self) -> str:
+        """How the model's forward() takes the cache: `cache` in newer transformers, `past_key_values` before."""
+        import inspect
+
+        model, _ = self._loaded
+        return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+    @cached_property
+    def _eos_ids(self) -> set[int]:
+        model, tokenizer = self._loaded
+        eos = model.generation_config.eos_token_id or tokenizer.eos_token_id
+        return set(eos if isinstance(eos, list) else [eos])
+
+    @staticmethod
+    def _fail(rows: list["_Request"], error: Exception) -> None:
+        logger.opt(exception=error).error("Generation failed for {} request(s).", len(rows))
+        for row in rows:
+            if not row.finished:
+                row.error = f"Local generation failed ({type(error).__name__}: {error}); see the service log."
             row.finish()
 
 
-class _RowsEnded:
-    """Per-row stopping criterion: a row stops once it ended (EOS, its own limit) or its stream was closed."""
+@dataclass(eq=False)
+class _Batch:
+    """The rows decoding together: their key/value cache and attention mask (left-padded), and last tokens."""
 
-    def __init__(self, rows: list[_Request]) -> None:
-        self._rows = rows
+    rows: list[_Request]
+    cache: Any  # transformers' DynamicCache: [rows, heads, positions, head_dim] per layer
+    mask: "torch.Tensor"
+    last_tokens: "torch.Tensor"
 
-    def __call__(self, input_ids: "torch.Tensor", scores: Any, **kwargs: Any) -> "torch.Tensor":
+    @property
+    def size(self) -> int:
+        return len(self.rows)
+
+    def concat(self, other: "_Batch") -> "_Batch":
+        """Both batches as one: the shorter one's cache and mask are left-padded to the longer one's length."""
         import torch
 
-        done = [row.finished or row.closed.is_set() for row in self._rows]
-        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+        length = max(self.mask.shape[1], other.mask.shape[1])
+        for mine, theirs in zip(self.cache.layers, other.cache.layers, strict=True):
+            mine.keys = torch.cat([_left_pad(mine.keys, length, 2), _left_pad(theirs.keys, length, 2)], dim=0)
+            mine.values = torch.cat([_left_pad(mine.values, length, 2), _left_pad(theirs.values, length, 2)], dim=0)
+        mask = torch.cat([_left_pad(self.mask, length, 1), _left_pad(other.mask, length, 1)], dim=0)
+        tokens = torch.cat([self.last_tokens, other.last_tokens])
+        return _Batch(rows=self.rows + other.rows, cache=self.cache, mask=mask, last_tokens=tokens)
+
+    def without_finished(self) -> "_Batch":
+        """The batch without its ended rows, and without the leading cache columns only padding uses."""
+        import torch
+
+        keep = [index for index, row in enumerate(self.rows) if not row.finished]
+        if len(keep) < len(self.rows):
+            if not keep:
+                return _Batch(rows=[], cache=self.cache, mask=self.mask[:0], last_tokens=self.last_tokens[:0])
+            indices = torch.tensor(keep, dtype=torch.long, device=self.mask.device)
+            self.cache.batch_select_indices(indices)
+            self.mask, self.last_tokens = self.mask[indices], self.last_tokens[indices]
+            self.rows = [self.rows[index] for index in keep]
+        unused = int((self.mask.sum(dim=0) == 0).long().cumprod(dim=0).sum().item())  # all-padding columns first
+        if unused:
+            for layer in self.cache.layers:
+                layer.keys, layer.values = layer.keys[:, :, unused:], layer.values[:, :, unused:]
+            self.mask = self.mask[:, unused:]
+        return self
+
+
+def _left_pad(tensor: "torch.Tensor", length: int, dim: int) -> "torch.Tensor":
+    """`tensor` with zeros put before its entries along `dim` up to `length`."""
+    import torch
+
+    missing = length - tensor.shape[dim]
+    if missing <= 0:
+        return tensor
+    shape = list(tensor.shape)
+    shape[dim] = missing
+    return torch.cat([tensor.new_zeros(shape), tensor], dim=dim)
