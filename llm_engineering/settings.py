@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     SAGEMAKER_TARGET_INVOCATIONS_PER_INSTANCE: float = Field(default=10.0, gt=0)
 
     # RAG (tools.rag and the service): chunks per answer, LLM rewrites of the question (unset: 1 with the local
-    # model, 3 with a remote LLM_BACKEND), the context's token cap, and how long the local model waits to batch.
+    # model, 3 with a remote LLM_BACKEND), the context's token cap, and how long an idle local model waits to batch.
     RAG_TOP_K: int = Field(default=5, ge=1, le=50)
     RAG_EXPAND_TO_N_QUERIES: int | None = Field(default=None, ge=1, le=5)
     RAG_MAX_CONTEXT_TOKENS: int = Field(default=1536, ge=64)
