@@ -1,6 +1,7 @@
 """Retrieval quality on the instruction dataset's test split: does retrieval find each question's source document?
 
     python -m bench.retrieval_quality [--dataset instruct_datasets.json] [--strategy NAME ...] [--llm-cache DIR]
+    python -m bench.retrieval_quality --questions bench/questions/sample_corpus.yaml
 
 Queries: the test rows of the instruction dataset (each row carries the document it was generated from); the train
 rows are reported beside them as a larger sample. With
@@ -11,6 +12,10 @@ so a rerun is fast. A question's rank is that of the first chunk of its source
 document among the top 10 chunks. Reported: hit@1, hit@5 and MRR@10 for dense only (cosine, merged across
 collections), hybrid (dense + BM25 fused by RRF in the engine), hybrid + self-query, and hybrid + self-query +
 expansion (only with a remote LLM_BACKEND). The last line is one JSON object with the figures.
+
+--questions replaces the dataset with a hand-written question set (YAML: question, document_id, kind). The
+dataset's questions name their article and section, which makes them easy for dense search; the hand-written
+ones do not, and their kinds (paraphrase, exact-term, author) are also reported apart.
 """
 
 import argparse
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from loguru import logger
 
 from bench.rag_corpus import ROOT, BenchStores, sample_stores
@@ -53,6 +59,38 @@ class Scores:
             hit5=100 * sum(1 for r in ranks if r is not None and r <= 5) / n,
             mrr10=100 * sum(1 / r for r in ranks if r is not None) / n,
         )
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question and the document that answers it."""
+
+    text: str
+    document_id: str
+    category: str
+
+
+def from_samples(samples: list[InstructSample]) -> list[Question]:
+    """The dataset rows as questions: the instruction, asked of its source document."""
+    return [Question(s.instruction, str(s.document_id), s.category.value) for s in samples]
+
+
+def hand_written(path: Path) -> dict[str, list[Question]]:
+    """The question file's questions, all together and by kind; a document id not in the sample corpus fails."""
+    categories = {
+        str(record["id"]): category.value
+        for category in DataCategory
+        for record in json.loads((ROOT / "data" / "sample" / f"{category.value}.json").read_text())
+    }
+    sides: dict[str, list[Question]] = {"hand-written": []}
+    for entry in yaml.safe_load(path.read_text())["questions"]:
+        document = str(entry["document_id"])
+        if document not in categories:
+            raise SystemExit(f"{path}: {entry['question']!r} names {document}, which is not in data/sample.")
+        question = Question(str(entry["question"]), document, categories[document])
+        sides["hand-written"].append(question)
+        sides.setdefault(f"hand-written, {entry['kind']}", []).append(question)
+    return sides
 
 
 def dataset_rows(
@@ -129,18 +167,23 @@ def main(argv: list[str] | None = None) -> int:
         help="build the dataset with this generation strategy instead of the config's (repeat for several)",
     )
     parser.add_argument("--llm-cache", type=Path, default=ROOT / ".data" / "cache" / "llm", help="completions cache")
+    parser.add_argument("--questions", type=Path, help="hand-written questions (YAML) instead of the dataset's")
     args = parser.parse_args(argv)
     logger.remove()
     logger.add(sys.stderr, level="INFO")
     with sample_stores() as stores:
         settings = stores.settings
         embedder = SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE)
-        splits = dataset_rows(
-            args.dataset, stores, embedder, args.llm_cache.resolve(), args.max_per_category, args.strategy
-        )
-        if not splits["test"]:
-            print("The dataset's test split is empty: nothing to measure.", file=sys.stderr)
-            return 1
+        if args.questions is not None:
+            sides = hand_written(args.questions)
+        else:
+            splits = dataset_rows(
+                args.dataset, stores, embedder, args.llm_cache.resolve(), args.max_per_category, args.strategy
+            )
+            if not splits["test"]:
+                print("The dataset's test split is empty: nothing to measure.", file=sys.stderr)
+                return 1
+            sides = {side: from_samples(splits[side]) for side in ("test", "train")}
         llm = build_helper_llm(settings)
 
         def retriever(**config: Any) -> ContextRetriever:
@@ -162,22 +205,21 @@ def main(argv: list[str] | None = None) -> int:
         # The test split is the query set; the train rows are reported beside it only as a larger sample (retrieval
         # learns nothing from them, so they are fair questions too).
         report: dict[str, Any] = {}
-        for side in ("test", "train"):
-            questions = splits[side]
+        for side, questions in sides.items():
             if not questions:
                 continue
-            named = sum(1 for q in questions if retriever().search(q.instruction, k=1).author_full_name is not None)
+            named = sum(1 for q in questions if retriever().search(q.text, k=1).author_full_name is not None)
             results = {
-                name: Scores.of([rank_of(search(q.instruction), str(q.document_id)) for q in questions])
+                name: Scores.of([rank_of(search(q.text), q.document_id) for q in questions])
                 for name, search in variants.items()
             }
             report[side] = {"questions": len(questions), "named_author": named} | {
                 name: score.__dict__ for name, score in results.items()
             }
-            categories = Counter(q.category.value for q in questions)
+            categories = Counter(q.category for q in questions)
             report[side]["categories"] = dict(categories)
             print(
-                f"\n{side} split: {len(questions)} questions "
+                f"\n{side}: {len(questions)} questions "
                 f"({', '.join(f'{n} {c}' for c, n in sorted(categories.items()))}; "
                 f"{named} name an author the self-query recognises)"
             )
