@@ -70,8 +70,10 @@ class _Request:
     finished: bool = False
     produced: int = 0
     error: str | None = None
-    # Prompt and generated token ids (the repetition controls read them), and the row's own sampling generator.
+    # Prompt and generated token ids (the repetition controls read them), the row's logits processors, built once
+    # at its prefill, and its own sampling generator.
     ids: list[int] = field(default_factory=list)
+    processors: list[Any] = field(default_factory=list)
     sampler: "torch.Generator | None" = None
 
     def finish(self) -> None:
@@ -215,7 +217,7 @@ class MicroBatchingGenerator:
         return text
 
     def stream(self, conversation: Sequence[ChatMessage], params: GenerationParams) -> TokenStream:
-        """Queue the conversation for the next batch; its text pieces arrive as the batch decodes."""
+        """Queue the conversation; it joins the decoding batch, and its text pieces arrive as the batch decodes."""
         from transformers import TextIteratorStreamer
 
         self.load()
@@ -226,7 +228,7 @@ class MicroBatchingGenerator:
         return TokenStream(request)
 
     def close(self) -> None:
-        """Stop the batcher thread after the batch in progress."""
+        """Stop the batcher thread once the rows that are decoding have ended."""
         if self._thread is not None:
             self._queue.put(_STOP)
             self._thread.join(timeout=30)
@@ -304,7 +306,6 @@ class MicroBatchingGenerator:
         import torch
 
         model, _ = self._loaded
-        batch = batch.without_finished()
         if batch.size == 0:
             return None
         try:
@@ -340,6 +341,7 @@ class MicroBatchingGenerator:
         mask = encoded["attention_mask"]
         for row, ids, keep in zip(rows, encoded["input_ids"].tolist(), mask.tolist(), strict=True):
             row.ids = [token for token, real in zip(ids, keep, strict=True) if real]
+            row.processors = self._processors(row.params)
             if row.params.temperature > 0:
                 row.sampler = torch.Generator(device=model.device).manual_seed(row.params.seed)
         cache = DynamicCache()
@@ -377,10 +379,9 @@ class MicroBatchingGenerator:
         import torch
 
         scores = logits.float().unsqueeze(0)
-        processors = self._processors(row.params)
-        if processors:
+        if row.processors:
             history = torch.tensor([row.ids], dtype=torch.long, device=logits.device)
-            for processor in processors:
+            for processor in row.processors:
                 scores = processor(history, scores)
         if row.params.temperature <= 0:
             return int(scores.argmax(dim=-1).item())
