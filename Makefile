@@ -7,10 +7,13 @@ BIN := $(VENV)/bin
 TORCH_INDEX_URL ?=
 TORCH_INDEX := $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL),)
 STAMP := $(VENV)/.installed
+# The OpenVINO export toolchain lives in its own environment: optimum-intel pins an older transformers.
+EXPORT_VENV := .venv-export
+EXPORT_STAMP := $(EXPORT_VENV)/.installed
 
 .PHONY: setup run test system-deps clean-venv
 
-setup: $(STAMP)
+setup: $(STAMP) $(EXPORT_STAMP)
 
 $(STAMP): pyproject.toml requirements/no-deps.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +21,13 @@ $(STAMP): pyproject.toml requirements/no-deps.txt
 	$(BIN)/pip install --quiet -e ".[dev,aws]"
 	$(BIN)/pip install --quiet --no-deps -r requirements/no-deps.txt
 	touch $(STAMP)
+
+$(EXPORT_STAMP): requirements/openvino-export.txt
+	test -x $(EXPORT_VENV)/bin/python || $(PYTHON) -m venv $(EXPORT_VENV)
+	$(EXPORT_VENV)/bin/pip install --quiet torch==2.13.0 $(TORCH_INDEX)
+	$(EXPORT_VENV)/bin/pip install --quiet -r requirements/openvino-export.txt
+	$(EXPORT_VENV)/bin/pip install --quiet --no-deps optimum-intel==2.2.0
+	touch $(EXPORT_STAMP)
 
 # Debian packages the crawlers and their tests need (headless Chromium and git); needs root and apt-get.
 system-deps:
@@ -37,4 +47,4 @@ test: setup system-deps
 	$(BIN)/poe test
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(EXPORT_VENV)
