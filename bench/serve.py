@@ -76,6 +76,10 @@ class StandInAnswerer:
             time.sleep(self._piece_s)
             yield f"w{index} "
 
+    @property
+    def serving(self) -> dict[str, str]:
+        return {"engine": "stand-in"}
+
     def readiness(self) -> dict[str, bool]:
         return {"warehouse": True, "vector_store": True, "model": True}
 

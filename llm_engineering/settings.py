@@ -49,8 +49,19 @@ class Settings(BaseSettings):
     TEXT_EMBEDDING_MODEL_ID: str = "sentence-transformers/all-MiniLM-L6-v2"
     RERANKING_CROSS_ENCODER_MODEL_ID: str = "cross-encoder/ms-marco-MiniLM-L-4-v2"
     RAG_MODEL_DEVICE: str = "cpu"
-    # The answering model's dtype: auto is bfloat16 on a CPU with bfloat16 instructions, else float32 on CPU.
+    # The transformers fallback's dtype: auto is bfloat16 on a CPU with bfloat16 instructions, else float32 on CPU.
     RAG_MODEL_DTYPE: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    # The local answering engine: auto is OpenVINO GenAI on the production version's optimized export, else plain
+    # transformers (the reason in the log and /ready); openvino refuses to start without the export.
+    LLM_ENGINE: Literal["auto", "openvino", "transformers"] = "auto"
+    # OpenVINO GenAI's KV cache (GB) and tokens scheduled per step; the defaults fit a 2-core laptop.
+    LLM_KV_CACHE_GB: float = Field(default=1.0, gt=0)
+    LLM_MAX_BATCHED_TOKENS: int = Field(default=2048, ge=64)
+    # The precision OpenVINO computes in; auto: the device's default (bf16 on CPUs with bfloat16 instructions).
+    LLM_INFERENCE_PRECISION: Literal["auto", "f32", "bf16", "f16"] = "auto"
+    # Prompt-lookup decoding, or a draft model (an OpenVINO export folder or a registry version "TwinLlama:2").
+    LLM_PROMPT_LOOKUP: bool = False
+    LLM_DRAFT_MODEL: str | None = None
     LOCAL_LLM_MODEL_ID: str = "HuggingFaceTB/SmolLM2-135M-Instruct"
     LLM_BACKEND: Literal["local", "openai", "sagemaker"] = "local"
     # Every LLM backend: one call's time limit, retries of transient failures, conversations per call.
@@ -103,11 +114,10 @@ class Settings(BaseSettings):
     SAGEMAKER_TARGET_INVOCATIONS_PER_INSTANCE: float = Field(default=10.0, gt=0)
 
     # RAG (tools.rag and the service): chunks per answer, LLM rewrites of the question (unset: 1 with the local
-    # model, 3 with a remote LLM_BACKEND), the context's token cap, and how long an idle local model waits to batch.
+    # model, 3 with a remote LLM_BACKEND), and the context's token cap.
     RAG_TOP_K: int = Field(default=5, ge=1, le=50)
     RAG_EXPAND_TO_N_QUERIES: int | None = Field(default=None, ge=1, le=5)
     RAG_MAX_CONTEXT_TOKENS: int = Field(default=1536, ge=64)
-    RAG_BATCH_WINDOW_MS: float = Field(default=5.0, ge=0)
 
     # The REST service (tools.ml_service). Without API_KEY it binds to loopback only unless API_ALLOW_NO_KEY.
     API_KEY: SecretStr | None = None

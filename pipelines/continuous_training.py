@@ -1,10 +1,11 @@
-"""Continuous training in one run: the data side, SFT (then DPO), evaluation of what was trained, promotion."""
+"""Continuous training in one run: the data side, SFT (then DPO), evaluation, promotion, the optimize stage."""
 
 from zenml import pipeline
 
 from llm_engineering.model.continuous_training import ContinuousTrainingConfig
 from pipelines.end_to_end_data import end_to_end_data
 from steps.evaluating import evaluate_candidate, promote_candidate
+from steps.optimizing import optimize_version
 from steps.training import train_locally, train_on_sagemaker
 
 
@@ -25,3 +26,7 @@ def continuous_training(config: ContinuousTrainingConfig) -> None:
         candidate = train(config.dpo_config, sft_version=candidate, id="train_dpo")
     results = evaluate_candidate(config.evaluation_config, candidate_version=candidate)
     promote_candidate(results, config.evaluation_config.promotion)
+    if config.optimize_config is not None:
+        # The production version after the decision: the candidate if it won, else the one already served (whose
+        # export, made before, is then reused).
+        optimize_version(config.optimize_config, after="promote_candidate")

@@ -44,6 +44,14 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     return load_settings(**values)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def zenml_source_root() -> None:
+    """The project root as ZenML's source root: under pytest-xdist the main module has no file to derive it from."""
+    from zenml.utils.source_utils import set_custom_source_root
+
+    set_custom_source_root(str(REPO_ROOT))
+
+
 @pytest.fixture(scope="session")
 def mongo_server() -> Iterator[LocalMongoServer]:
     """One SecantusDB process for the whole session, started through the project's own launcher."""

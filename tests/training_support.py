@@ -2,6 +2,7 @@
 
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from llm_engineering.domain.datasets import (
     InstructDataset,
@@ -13,6 +14,9 @@ from llm_engineering.domain.datasets import (
 )
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.model.finetuning.data import Row
+
+if TYPE_CHECKING:
+    from zenml.models import ModelVersionResponse
 
 TOPICS = ["GPU bills", "feature stores", "point-in-time joins", "shadow deployments", "retrieval quality", "on-call"]
 CHAT_TEMPLATE = (
@@ -111,3 +115,44 @@ def make_tiny_llama(folder: Path, *, chat_template: bool = True) -> Path:
     LlamaForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def make_tiny_llama_like(folder: Path, tokenizer_folder: Path, *, hidden_size: int = 64) -> Path:
+    """A random 2-layer Llama with another model's tokenizer and chat template (e.g. the packaged SmolLM2's)."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_folder)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+    )
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def optimization_of(version: "ModelVersionResponse") -> dict[str, Any]:
+    """The `optimized_model` metadata the optimize stage wrote on a version."""
+    from llm_engineering.model.registry import OPTIMIZATION_METADATA
+
+    metadata = dict(version.run_metadata).get(OPTIMIZATION_METADATA)
+    assert isinstance(metadata, dict), f"version {version.number} has no {OPTIMIZATION_METADATA} metadata"
+    return metadata
+
+
+def optimized_artifact_id(version: "ModelVersionResponse") -> uuid.UUID:
+    """The id of the `optimized_model` artifact linked to a version."""
+    from llm_engineering.model.registry import OPTIMIZED_MODEL_ARTIFACT
+
+    artifact = version.get_artifact(OPTIMIZED_MODEL_ARTIFACT)
+    assert artifact is not None, f"version {version.number} has no {OPTIMIZED_MODEL_ARTIFACT} artifact"
+    return artifact.id

@@ -104,6 +104,10 @@ class ScriptedAnswerer:
         self.streams.append(stream)
         return stream
 
+    @property
+    def serving(self) -> dict[str, str]:
+        return {"engine": "stand-in"}
+
     def readiness(self) -> dict[str, bool]:
         return dict(self.checks)
 

@@ -3,6 +3,7 @@
     python -m tools.run digital-data-etl [--config configs/digital_data_etl_example.yaml] [--no-cache]
     python -m tools.run feature-engineering --print-config     # every key the config may hold, with defaults
     python -m tools.run continuous-training --schedule "0 3 * * 1"   # on orchestrators that support schedules
+    python -m tools.run optimize-model --version 3                   # a version other than the config's
 
 Each pipeline reads configs/<pipeline>.yaml unless --config names another file. The file's `parameters:`
 are checked against the pipeline's typed config before ZenML starts; a mistake is one line naming the key.
@@ -90,6 +91,13 @@ PIPELINES: dict[str, PipelineEntry] = {
         "measure the latest TwinLlama against production and the base; promote it when it wins",
         "llm_engineering.model.evaluation.config:EvaluationConfig",
     ),
+    "optimize-model": PipelineEntry(
+        "pipelines.optimize_model",
+        "optimize_model",
+        Path("configs/optimize_model.yaml"),
+        "export a TwinLlama version for OpenVINO GenAI (int8), measure it, register it on the version",
+        "llm_engineering.model.inference.config:OptimizeModelConfig",
+    ),
     "continuous-training": PipelineEntry(
         "pipelines.continuous_training",
         "continuous_training",
@@ -138,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         help="print the effective config (every key, defaults included) as YAML, then exit without running",
     )
     parser.add_argument(
+        "--version",
+        metavar="N",
+        help="the model version to work on, instead of the config's `version` (optimize-model: production by default)",
+    )
+    parser.add_argument(
         "--schedule",
         metavar="CRON",
         help='run on a cron schedule ("0 3 * * 1"), on orchestrators that support schedules',
@@ -148,7 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         model = entry.load_config_model()
         content = read_config_file(path)
-        config = parse_run_config(content.get("parameters"), model, source=str(path))
+        parameters = content.get("parameters")
+        if args.version is not None:
+            if "version" not in model.model_fields:
+                raise ConfigError(f"--version is for pipelines whose config has a version; {args.pipeline} has none.")
+            parameters = {**(parameters or {}), "version": args.version}
+        config = parse_run_config(parameters, model, source=str(path))
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -257,6 +257,9 @@ class GenerationParams:
     # honours both; a TGI endpoint the penalty only; OpenAI-compatible servers neither.
     repetition_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
+    # Strings that end the answer where they first appear (left out of it); honoured by the local engines and the
+    # OpenAI-compatible API.
+    stop: tuple[str, ...] = ()
 
     def repetition_controls(self) -> dict[str, float | int]:
         """The repetition controls that are on, by the names transformers' generate() takes (none at defaults)."""

@@ -46,6 +46,11 @@ class TwinAnswerer(Protocol):
         """What answers, as people should see it: "TwinLlama:3 (production)" or the base model's id."""
         ...
 
+    @property
+    def serving(self) -> dict[str, str]:
+        """How the answering model runs ("engine", and a "note" that says why that engine), for GET /ready."""
+        ...
+
     def retrieve(self, query: str, *, k: int | None = None, author_full_name: str | None = None) -> Retrieval:
         """Ranked context for the query; raises ValueError for an empty or over-long query."""
         ...

@@ -12,18 +12,21 @@ from llm_engineering.application.run_configs import EndToEndDataConfig, config_o
 from llm_engineering.domain.config import RunConfig
 from llm_engineering.model.evaluation.config import EvaluationConfig
 from llm_engineering.model.finetuning.config import TrainingConfig
+from llm_engineering.model.inference.config import OptimizeModelConfig
 
 
 class ContinuousTrainingConfig(RunConfig):
-    """`continuous_training`: data, SFT, DPO (when `dpo_config` is set), evaluation and promotion in one run."""
+    """`continuous_training`: data, SFT, DPO (when set), evaluation, promotion, then the optimize stage, in one run."""
 
     data_config: EndToEndDataConfig
     sft_config: TrainingConfig = TrainingConfig()
     # null: the run trains SFT only, and SFT is the candidate.
     dpo_config: TrainingConfig | None = Field(default=None, description="the DPO training file (null: no DPO)")
     evaluation_config: EvaluationConfig = EvaluationConfig()
+    # Run after promotion, on the production version (null: no export; the service then serves the merged weights).
+    optimize_config: OptimizeModelConfig | None = OptimizeModelConfig()
 
-    @field_validator("data_config", "sft_config", "dpo_config", "evaluation_config", mode="before")
+    @field_validator("data_config", "sft_config", "dpo_config", "evaluation_config", "optimize_config", mode="before")
     @classmethod
     def _load_stage_file(cls, value: Any, info: ValidationInfo) -> Any:
         return config_or_file(value, cls.model_fields[str(info.field_name)].annotation)
@@ -35,6 +38,10 @@ class ContinuousTrainingConfig(RunConfig):
         if self.dpo_config is not None and self.dpo_config.finetuning_type != "dpo":
             raise ValueError("dpo_config must have finetuning_type: dpo; point it at a DPO training file, or null.")
         names = {self.sft_config.model_name, self.evaluation_config.model_name}
+        if self.optimize_config is not None:
+            names.add(self.optimize_config.model_name)
+            if self.optimize_config.version != "production":
+                raise ValueError("optimize_config.version must be production: the run optimizes what it serves.")
         if self.dpo_config is not None:
             names.add(self.dpo_config.model_name)
         if len(names) > 1:

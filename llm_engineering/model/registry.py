@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 ADAPTER_ARTIFACT = "lora_adapter"
 MERGED_MODEL_ARTIFACT = "merged_model"
+# The merged model exported for the OpenVINO GenAI engine, and the version metadata that describes it (engine, weight
+# format, size, perplexity and its ratio to the source, export time, whether it is served and why).
+OPTIMIZED_MODEL_ARTIFACT = "optimized_model"
+OPTIMIZATION_METADATA = "optimized_model"
 # Version metadata: the hash of what a training run read (config, base, rows); equal keys make the same model.
 TRAINING_KEY = "training_key"
 MODEL_DESCRIPTION = "The LLM Twin: the author's voice, LoRA fine-tuned (SFT, then DPO) from a small instruct model."
@@ -92,6 +96,14 @@ def find_model_version(
     raise RegistryError(f"Model version {version!r} is neither latest, production, staging nor a number.")
 
 
+def version_artifact(version: "ModelVersionResponse", name: str) -> "ArtifactVersionResponse | None":
+    """The version's artifact called `name`, or None when it has none."""
+    try:
+        return version.get_artifact(name)
+    except KeyError:
+        return None
+
+
 def find_trained_version(model_name: str, tag: str, training_key: str) -> "ModelVersionResponse | None":
     """The newest version tagged `tag` that a run with these exact inputs made (and that holds a merged model)."""
     from zenml.client import Client
@@ -106,11 +118,8 @@ def find_trained_version(model_name: str, tag: str, training_key: str) -> "Model
     for version in versions:
         if version.run_metadata.get(TRAINING_KEY) != training_key:
             continue
-        try:
-            version.get_artifact(MERGED_MODEL_ARTIFACT)
-        except KeyError:
-            continue
-        return version
+        if version_artifact(version, MERGED_MODEL_ARTIFACT) is not None:
+            return version
     return None
 
 
@@ -156,10 +165,7 @@ def load_model_folder(
 ) -> Path:
     """The local folder of a registered model's merged weights (or adapter), copied once per artifact version."""
     model_version = find_model_version(model_name, version, tag)
-    try:
-        artifact_version = model_version.get_artifact(artifact)
-    except KeyError:
-        artifact_version = None
+    artifact_version = version_artifact(model_version, artifact)
     if artifact_version is None:
         raise RegistryError(
             f"{model_name} version {model_version.number} has no {artifact} artifact; it was not made by the training "

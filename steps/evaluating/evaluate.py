@@ -1,7 +1,7 @@
 """Evaluation step: base, production and candidate answer the held-out instructions; measures, table, JSON, chart."""
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from loguru import logger
 from zenml import get_step_context, step
@@ -14,6 +14,7 @@ from llm_engineering.infrastructure.llm.cache import CachedLLMClient
 from llm_engineering.infrastructure.llm.factory import build_llm_client, llm_cache_dir, llm_models_dir
 from llm_engineering.infrastructure.llm.local import LocalTransformersClient
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
+from llm_engineering.infrastructure.llm.openvino_engine import OpenVINOGenerator
 from llm_engineering.infrastructure.tracking import comet_tracker
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
 from llm_engineering.model.evaluation.config import EvaluationConfig
@@ -31,6 +32,9 @@ from llm_engineering.model.finetuning.data import Row, capped, rows_from_dataset
 from llm_engineering.settings import Settings
 from steps.evaluating.sagemaker import outputs_on_sagemaker
 from steps.metadata import record_metadata
+
+if TYPE_CHECKING:
+    from zenml.models import ArtifactVersionResponse
 
 
 @step(enable_cache=False)
@@ -72,22 +76,35 @@ def evaluate_candidate(
 
 def held_out_rows(config: EvaluationConfig) -> list[Row]:
     """The test split of the instruct dataset artifact (the authors' held-out text), linked to the run's model."""
-    try:
-        artifact = Client().get_artifact_version("instruct_datasets", config.dataset_artifact_version)
-    except KeyError:
-        raise DatasetSourceError(
-            "No instruct_datasets artifact: run the dataset pipeline first (poe quickstart), or pin an existing "
-            "version with dataset_artifact_version (zenml artifact version list)."
-        ) from None
+    return instruct_test_rows(config.dataset_artifact_version, config.max_test_rows)
+
+
+def instruct_test_rows(
+    artifact_version: str | None, max_test_rows: int | None, artifact: "ArtifactVersionResponse | None" = None
+) -> list[Row]:
+    """The test split of `artifact`, else of the instruct_datasets artifact version named (None: the latest)."""
+    if artifact is None:
+        try:
+            artifact = Client().get_artifact_version("instruct_datasets", artifact_version)
+        except KeyError:
+            raise DatasetSourceError(
+                "No instruct_datasets artifact: run the dataset pipeline first (poe quickstart), or pin an existing "
+                "version with dataset_artifact_version (zenml artifact version list)."
+            ) from None
     rows = rows_from_dataset(artifact.load(), "sft", f"artifact instruct_datasets version {artifact.version}")
-    return capped(rows, config.max_test_rows).test
+    return capped(rows, max_test_rows).test
 
 
 def answer_client(model: ModelUnderTest, config: EvaluationConfig, settings: Settings) -> LLMClient:
-    """The client a model answers through: its registry weights in process (cached on disk), or, for a candidate
-    served elsewhere, the LLM backend of the settings."""
+    """The client a model answers through: its optimized export on OpenVINO GenAI, or its registry weights on
+    transformers, in process (cached on disk); or, for a candidate served elsewhere, the LLM backend of the
+    settings."""
     if model.role == "candidate" and config.generation.candidate_backend == "endpoint":
         return build_llm_client(settings)
+    if model.export is not None:
+        # The export on the serving engine, as the service runs it (continuous batching, plain greedy decoding).
+        engine = OpenVINOGenerator(model.export, model_id=str(model.export), stream_timeout_s=settings.LLM_TIMEOUT_S)
+        return CachedLLMClient(engine, llm_cache_dir(settings), chunk_size=config.generation.batch_size)
     local = LocalTransformersClient(
         str(model.folder),
         models_dir=llm_models_dir(settings),
@@ -123,7 +140,8 @@ def publish_results(
     )
     logger.info("Wrote {} and {}.", json_path, chart_path)
     measured = {
-        score.role: {key: value for key, value in score.measures.items() if value is not None} | {"label": score.label}
+        score.role: {key: value for key, value in score.measures.items() if value is not None}
+        | {"label": score.label, "scored_as": score.scored_as}
         for score in scores
     }
     metadata: dict[str, Any] = {"evaluation": measured, "evaluation_test_rows": results["test_rows"]}

@@ -11,7 +11,7 @@ import yaml
 from llm_engineering.settings import Settings
 from sample_site import SampleSite
 from tests.conftest import REPO_ROOT, SAMPLE_DIR, sample_site_etl_config
-from tests.training_support import make_tiny_llama
+from tests.training_support import make_tiny_llama, optimization_of, optimized_artifact_id
 from tools.run import main as run_pipeline
 
 
@@ -78,10 +78,12 @@ def test_continuous_training_twice_on_the_sample_site(
                     "promotion": {"metric": "perplexity", "min_improvement": 0.0},
                 },
             ),
+            "optimize_config": write(tmp_path / "optimize.yaml", {"model_name": model_name, "max_length": 64}),
         }
         path = write(tmp_path / "ct.yaml", continuous, enable_cache=False)
         assert run_pipeline(["continuous-training", "--config", path]) == 0
         first = Client().get_artifact_version("promotion_decision").load()
+        exported = optimized_artifact_id(find_model_version(model_name, "production"))
         assert run_pipeline(["continuous-training", "--config", path]) == 0
         second = Client().get_artifact_version("promotion_decision").load()
 
@@ -93,3 +95,8 @@ def test_continuous_training_twice_on_the_sample_site(
     assert second["promoted"] is False and second["candidate_version"] == versions[1].number
     assert second["reason"].startswith("not promoted:"), second["reason"]
     assert (tmp_path / "evaluation" / f"{model_name}-{versions[1].number}.png").is_file()
+    # The optimize stage ran after promotion, on the production version; the second run reused its export.
+    production = find_model_version(model_name, "production")
+    assert optimized_artifact_id(production) == exported
+    optimization = optimization_of(production)
+    assert optimization["weight_format"] == "int8" and optimization["perplexity_ratio"] > 0

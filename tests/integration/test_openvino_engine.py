@@ -10,9 +10,10 @@ import pytest
 from llm_engineering.domain.exceptions import LLMError
 from llm_engineering.domain.ports import ChatMessage, GenerationParams
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
-from llm_engineering.model.inference.openvino_engine import OpenVINOGenerator
+from llm_engineering.infrastructure.llm.openvino_engine import OpenVINOGenerator
 from llm_engineering.model.inference.openvino_export import export_openvino
 from tests.conftest import PACKAGED_LLM_ID
+from tests.training_support import make_tiny_llama_like
 
 pytestmark = pytest.mark.slow
 
@@ -28,27 +29,8 @@ QUOTING = [
 @pytest.fixture(scope="module")
 def tiny_model(llm_models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2-layer Llama with random weights and SmolLM2's tokenizer and chat template, saved as a model folder."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    tokenizer = AutoTokenizer.from_pretrained(resolve_llm_model(PACKAGED_LLM_ID, llm_models_dir))
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-        eos_token_id=tokenizer.eos_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-    )
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(config)
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    packaged = Path(resolve_llm_model(PACKAGED_LLM_ID, llm_models_dir))
+    return make_tiny_llama_like(tmp_path_factory.mktemp("tiny-llama"), packaged)
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +44,24 @@ def exported(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 @pytest.fixture(scope="module")
 def engine(exported: Path) -> Iterator[OpenVINOGenerator]:
     generator = OpenVINOGenerator(exported, model_id="tiny")
+    generator.load()
+    yield generator
+    generator.close()
+
+
+@pytest.fixture(scope="module")
+def exported_fp32(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return export_openvino(tiny_model, tmp_path_factory.mktemp("exports") / "fp32", "fp32").folder
+
+
+@pytest.fixture(scope="module")
+def engine_f32(exported_fp32: Path) -> Iterator[OpenVINOGenerator]:
+    """fp32 weights computed in f32, where greedy equivalence is exact.
+
+    With int8 weights or bf16 compute (the default on CPUs with bfloat16 instructions), a model with random weights
+    has near-ties that a many-token verify step can resolve otherwise than one-token decoding.
+    """
+    generator = OpenVINOGenerator(exported_fp32, model_id="tiny", inference_precision="f32")
     generator.load()
     yield generator
     generator.close()
@@ -147,26 +147,31 @@ def test_a_closed_stream_is_cancelled_and_the_engine_serves_on(engine: OpenVINOG
     assert again
 
 
-def test_prompt_lookup_gives_the_same_greedy_tokens(exported: Path, engine: OpenVINOGenerator) -> None:
-    lookup = OpenVINOGenerator(exported, model_id="tiny", prompt_lookup=True)
+def test_prompt_lookup_gives_the_same_greedy_tokens(exported_fp32: Path, engine_f32: OpenVINOGenerator) -> None:
+    lookup = OpenVINOGenerator(exported_fp32, model_id="tiny", prompt_lookup=True, inference_precision="f32")
     try:
         for conversation in (QUOTING, [ChatMessage("user", "Say something new.")]):
             params = GenerationParams(max_new_tokens=48)
-            assert lookup.generate_text(conversation, params) == engine.generate_text(conversation, params)
+            assert lookup.generate_text(conversation, params) == engine_f32.generate_text(conversation, params)
     finally:
         lookup.close()
-    assert "prompt lookup" in lookup.engine
+    assert "prompt lookup" in lookup.engine and "f32 compute" in lookup.engine
 
 
-def test_a_draft_model_gives_the_same_greedy_tokens(exported: Path, engine: OpenVINOGenerator) -> None:
-    speculative = OpenVINOGenerator(exported, model_id="tiny", draft_model=exported)
+def test_a_draft_model_gives_the_same_greedy_tokens(
+    exported: Path, exported_fp32: Path, engine_f32: OpenVINOGenerator
+) -> None:
+    # The int8 export drafts for the fp32 one: a smaller model proposes, the served one decides.
+    speculative = OpenVINOGenerator(exported_fp32, model_id="tiny", draft_model=exported, inference_precision="f32")
     try:
         params = GenerationParams(max_new_tokens=32)
-        assert speculative.generate_text(QUOTING, params) == engine.generate_text(QUOTING, params)
+        assert speculative.generate_text(QUOTING, params) == engine_f32.generate_text(QUOTING, params)
     finally:
         speculative.close()
     with pytest.raises(LLMError, match="not both"):
         OpenVINOGenerator(exported, model_id="tiny", prompt_lookup=True, draft_model=exported)
+    with pytest.raises(LLMError, match="Unknown inference precision 'f64'; use one of f32, bf16, f16"):
+        OpenVINOGenerator(exported, model_id="tiny", inference_precision="f64")
 
 
 def test_loading_a_folder_without_an_export_says_so(tmp_path: Path) -> None:

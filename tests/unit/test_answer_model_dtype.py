@@ -3,7 +3,7 @@
 import pytest
 
 from llm_engineering.domain.exceptions import LLMError
-from llm_engineering.model.inference.streaming import cpu_has_fast_bfloat16, resolve_dtype
+from llm_engineering.infrastructure.llm.local import cpu_has_fast_bfloat16, resolve_dtype
 
 
 def test_auto_is_bfloat16_only_on_a_cpu_with_bfloat16_instructions() -> None:

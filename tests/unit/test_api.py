@@ -140,6 +140,7 @@ def test_a_store_going_down_gives_503_on_ready_and_a_json_error_on_rag(
     assert client.get("/ready").json() == {
         "ready": True,
         "checks": {"warehouse": True, "vector_store": True, "model": True},
+        "serving": {"engine": "stand-in"},
     }
     answerer.checks["vector_store"] = False
     answerer.retrieve_error = DataWarehouseUnavailableError("mongodb://user:hunter2@db:27017 refused the connection")

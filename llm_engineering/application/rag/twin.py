@@ -22,17 +22,20 @@ class RagTwin:
         model_name: str,
         readiness_checks: Mapping[str, Callable[[], bool]],
         on_close: Callable[[], None] | None = None,
+        serving: Mapping[str, str] | None = None,
     ) -> None:
         """Wire the twin; with `llm` None it does retrieval only.
 
         `readiness_checks`: one cheap probe per dependency ("warehouse", "vector_store", "model").
-        `on_close` releases the stores and the model.
+        `on_close` releases the stores and the model. `serving`: how the model runs ("engine", and a "note" that
+        says why, e.g. why the fallback engine answers), shown by GET /ready.
         """
         self._retriever = retriever
         self._llm = llm
         self._model_name = model_name
         self._checks = dict(readiness_checks)
         self._on_close = on_close
+        self._serving = dict(serving or {})
 
     def close(self) -> None:
         """Release what the twin holds (the embedded feature store's lock, the model's thread); idempotent."""
@@ -44,6 +47,11 @@ class RagTwin:
     def model_name(self) -> str:
         """The name of the answering model, reported with each answer."""
         return self._model_name
+
+    @property
+    def serving(self) -> dict[str, str]:
+        """How the answering model runs: its engine, and why that engine."""
+        return dict(self._serving)
 
     def retrieve(self, query: str, *, k: int | None = None, author_full_name: str | None = None) -> Retrieval:
         """Ranked context for the query; InvalidQueryError (a ValueError) for an empty, long or unreadable one."""

@@ -121,7 +121,9 @@ async def ready(answerer: AnswererDep) -> JSONResponse:
         logger.warning("readiness check failed: {}", error)
         checks = {"warehouse": False, "vector_store": False, "model": False}
     is_ready = all(checks.values())
-    return JSONResponse({"ready": is_ready, "checks": checks}, status_code=200 if is_ready else 503)
+    return JSONResponse(
+        {"ready": is_ready, "checks": checks, "serving": answerer.serving}, status_code=200 if is_ready else 503
+    )
 
 
 @protected.post("/rag", dependencies=[Depends(request_slot)])
@@ -217,6 +219,10 @@ def _params(body: ChatCompletionRequest, config: ServiceConfig) -> GenerationPar
     wanted = body.max_completion_tokens or body.max_tokens or DEFAULT_MAX_NEW_TOKENS
     params = GenerationParams(max_new_tokens=min(wanted, config.max_new_tokens))
     given: dict[str, Any] = {"temperature": body.temperature, "top_p": body.top_p, "seed": body.seed}
+    try:
+        given["stop"] = body.stop_strings() or None
+    except ValueError as error:
+        raise HTTPException(status_code=422, detail=str(error)) from None
     return replace(params, **{name: value for name, value in given.items() if value is not None})
 
 

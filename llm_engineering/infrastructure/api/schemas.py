@@ -105,7 +105,16 @@ class ChatCompletionRequest(BaseModel):
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, gt=0, le=1)
     seed: int | None = None
+    # OpenAI's stop: one string or up to 4; the answer ends before the first one generated.
+    stop: str | list[str] | None = Field(default=None)
     n: int = Field(default=1, ge=1, le=1)
+
+    def stop_strings(self) -> tuple[str, ...]:
+        """The stop strings as a tuple (empty strings dropped)."""
+        words = [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
+        if len(words) > 4:
+            raise ValueError("stop takes at most 4 strings")
+        return tuple(word for word in words if word)
 
 
 class ErrorDetail(BaseModel):

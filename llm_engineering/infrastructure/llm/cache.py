@@ -15,13 +15,27 @@ from llm_engineering.domain.ports import ChatMessage, GenerationParams, LLMClien
 
 # Parameters added after completions were first stored: left out of the key while at their defaults, so the
 # completions stored before them stay valid.
-_KEYED_ONLY_WHEN_SET = frozenset({"repetition_penalty", "no_repeat_ngram_size"})
+_KEYED_ONLY_WHEN_SET = frozenset({"repetition_penalty", "no_repeat_ngram_size", "stop"})
 
 
-def completion_key(backend: str, model_id: str, conversation: Sequence[ChatMessage], params: GenerationParams) -> str:
-    """SHA-256 of (backend, model, messages, parameters); equal numbers hash equally whatever their Python type."""
+def completion_key(
+    backend: str,
+    model_id: str,
+    conversation: Sequence[ChatMessage],
+    params: GenerationParams,
+    engine: str | None = None,
+) -> str:
+    """SHA-256 of (backend, model, messages, parameters, and the engine + precision of a local model).
+
+    Equal numbers hash equally whatever their Python type. `engine` (e.g. "transformers float32",
+    "openvino-genai int8") is keyed only when given, so remote backends' stored completions stay valid.
+    """
     parameters = {
-        item.name: float(getattr(params, item.name)) if item.type is float else getattr(params, item.name)
+        item.name: float(getattr(params, item.name))
+        if item.type is float
+        else list(getattr(params, item.name))
+        if item.name == "stop"
+        else getattr(params, item.name)
         for item in dataclasses.fields(params)
         if item.name not in _KEYED_ONLY_WHEN_SET or getattr(params, item.name) != item.default
     }
@@ -31,6 +45,8 @@ def completion_key(backend: str, model_id: str, conversation: Sequence[ChatMessa
         "messages": [[message.role, message.content] for message in conversation],
         "params": parameters,
     }
+    if engine is not None:
+        request["engine"] = engine
     canonical = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -57,13 +73,22 @@ class CachedLLMClient:
         return self._inner.model_id
 
     @property
+    def engine(self) -> str | None:
+        """The wrapped client's engine and precision when it runs a local model (part of every cache key)."""
+        engine = getattr(self._inner, "engine", None)
+        return engine if isinstance(engine, str) else None
+
+    @property
     def directory(self) -> Path:
         """Where the cached completions are stored."""
         return self._directory
 
     def generate(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:
         """Cached completions where present; the rest from the wrapped client, in order."""
-        keys = [completion_key(self.backend, self.model_id, conversation, params) for conversation in conversations]
+        keys = [
+            completion_key(self.backend, self.model_id, conversation, params, self.engine)
+            for conversation in conversations
+        ]
         found: dict[int, str] = {}
         for index, key in enumerate(keys):
             completion = self._read(key)
@@ -101,6 +126,7 @@ class CachedLLMClient:
         entry: dict[str, Any] = {
             "backend": self.backend,
             "model": self.model_id,
+            "engine": self.engine,
             "params": dataclasses.asdict(params),
             "messages": [dataclasses.asdict(message) for message in conversation],
             "completion": answer,

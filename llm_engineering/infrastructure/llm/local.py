@@ -1,4 +1,9 @@
-"""In-process LLM on transformers: loaded once per process, prompts batched in one forward pass (left padding)."""
+"""In-process LLM on transformers: loaded once per process, prompts batched in one forward pass (left padding).
+
+`load_local_llm` is the one place a transformers model is loaded for evaluation, RAG and serving; its cache key is
+the model, the device and the precision, so two precisions of one model are two loads, never one mistaken for the
+other.
+"""
 
 import json
 import threading
@@ -31,27 +36,57 @@ class LoadedLLM:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+def cpu_has_fast_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX), as torch detects it."""
+    import torch
+
+    checks = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(check() for check in checks if callable(check))
+
+
+def resolve_dtype(requested: str, device: str, *, fast_bfloat16: bool | None = None) -> str:
+    """The dtype a model loads in.
+
+    `auto` is bfloat16 on a CPU that computes it in hardware, float32 on other CPUs, and the checkpoint's own dtype
+    ("auto") on an accelerator.
+    """
+    if requested not in DTYPES:
+        raise LLMError(f"Unknown dtype {requested!r} for the local model; use one of {', '.join(DTYPES)}.")
+    if requested != "auto":
+        return requested
+    if device != "cpu":
+        return "auto"
+    return "bfloat16" if (cpu_has_fast_bfloat16() if fast_bfloat16 is None else fast_bfloat16) else "float32"
+
+
 @lru_cache(maxsize=2)
-def load_local_llm(model_id: str, models_dir: Path, device: str) -> LoadedLLM:
-    """Load once per process and device: seconds the first time (minutes if a GGUF must be converted), then free."""
+def load_local_llm(model_id: str, models_dir: Path, device: str, dtype: str = "float32") -> LoadedLLM:
+    """Load once per (model, device, dtype): seconds the first time (minutes if a GGUF must be converted), then free.
+
+    `dtype` is one of DTYPES, already resolved (see `resolve_dtype`); on an accelerator float32 means the
+    checkpoint's own dtype, as before.
+    """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     location = resolve_llm_model(model_id, models_dir)
-    logger.info("Loading LLM {} from {} on {}.", model_id, location, device)
-    dtype = torch.float32 if device == "cpu" else "auto"
+    logger.info("Loading LLM {} from {} on {} in {}.", model_id, location, device, dtype)
+    torch_dtype: Any = "auto" if dtype == "auto" or (device != "cpu" and dtype == "float32") else getattr(torch, dtype)
     try:
         adapter = _adapter_base(location)
         if adapter is None:
             tokenizer = AutoTokenizer.from_pretrained(location)
-            model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype, device_map=device)
+            model = AutoModelForCausalLM.from_pretrained(location, dtype=torch_dtype, device_map=device)
         else:
             from peft import PeftModel
 
             base = resolve_llm_model(adapter, models_dir)
             has_tokenizer = (Path(location) / "tokenizer_config.json").is_file()
             tokenizer = AutoTokenizer.from_pretrained(location if has_tokenizer else base)
-            base_model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype, device_map=device)
+            base_model = AutoModelForCausalLM.from_pretrained(base, dtype=torch_dtype, device_map=device)
             # Merged once at load, so generation runs at the base model's speed.
             model = PeftModel.from_pretrained(base_model, location).merge_and_unload()
     except OSError as error:
@@ -90,8 +125,11 @@ class LocalTransformersClient:
         batch_size: int,
         timeout_s: float,
         max_input_tokens: int | None = None,
+        dtype: str = "float32",
     ) -> None:
+        """`dtype`: the precision it loads in (one of DTYPES; "auto" as `resolve_dtype` decides)."""
         self._model_id = model_id
+        self._dtype = resolve_dtype(dtype, device)
         self._models_dir = models_dir
         self._device = device
         self._batch_size = batch_size
@@ -109,9 +147,14 @@ class LocalTransformersClient:
         return self._model_id
 
     @property
+    def engine(self) -> str:
+        """The engine and the precision the model runs in, e.g. "transformers float32" (part of the cache key)."""
+        return f"transformers {self._dtype}"
+
+    @property
     def loaded(self) -> LoadedLLM:
         """The model, tokenizer and formatter, loaded on first access."""
-        return load_local_llm(self._model_id, self._models_dir, self._device)
+        return load_local_llm(self._model_id, self._models_dir, self._device, self._dtype)
 
     def render_prompts(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:
         """The exact prompt texts the model reads: chat template applied, cut to the context left for the answer."""

@@ -27,12 +27,33 @@ Role = Literal["base", "production", "candidate"]
 
 @dataclass(frozen=True)
 class ModelUnderTest:
-    """A model the run evaluates: its role, a label for tables, its registry version (None for the base)."""
+    """A model the run evaluates.
+
+    Its role, a label for tables, its registry version (None for the base), its merged weights, and the optimized
+    export it is scored on (None: the weights themselves, on transformers float32).
+    """
 
     role: Role
     label: str
     version: int | None
     folder: Path
+    export: Path | None = None
+
+    @property
+    def scored_as(self) -> str:
+        """What was scored, for tables and results: "openvino-genai int8 export" or "transformers float32"."""
+        if self.export is None:
+            return "transformers float32"
+        return f"openvino-genai {_export_format(self.export)} export"
+
+
+def _export_format(folder: Path) -> str:
+    import json
+
+    try:
+        return str(json.loads((folder / "llm_twin_export.json").read_text())["weight_format"])
+    except (OSError, ValueError, KeyError):
+        return "unknown"
 
 
 @dataclass(frozen=True)
@@ -53,6 +74,8 @@ class ModelScores:
     measures: dict[str, float | None]
     judge_failed: int | None = None
     answers: list[str] = field(default_factory=list)
+    # What was scored: "transformers float32" (the weights) or "openvino-genai int8 export".
+    scored_as: str = "transformers float32"
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for the results file and the step output."""
@@ -100,9 +123,18 @@ def model_perplexity(folder: Path, rows: Sequence[Row], max_length: int) -> floa
 def model_outputs(
     model: ModelUnderTest, client: LLMClient, rows: Sequence[Row], generation: GenerationSection, max_length: int
 ) -> ModelOutputs:
-    """The answers (through `client`: local weights or an endpoint alike) and the perplexity (local weights)."""
+    """The answers and the perplexity of one model.
+
+    The answers come through `client` (local weights, an export or an endpoint alike); the perplexity is the
+    export's when the model is scored on one, else its weights'.
+    """
     answers = generate_answers(client, rows, generation, model.label)
-    perplexity = model_perplexity(model.folder, rows, max_length)
+    if model.export is not None:
+        from llm_engineering.model.inference.openvino_perplexity import openvino_perplexity
+
+        perplexity = openvino_perplexity(model.export, rows, max_length)
+    else:
+        perplexity = model_perplexity(model.folder, rows, max_length)
     logger.info("{}: perplexity {:.3f} on {} held-out answers.", model.label, perplexity, len(rows))
     return ModelOutputs(answers=answers, perplexity=perplexity)
 
@@ -145,6 +177,7 @@ def score_outputs(
         measures=measures,
         judge_failed=judge_failed,
         answers=list(outputs.answers),
+        scored_as=model.scored_as,
     )
 
 
@@ -157,18 +190,42 @@ def production_version(model_name: str) -> int | None:
 
 
 def models_under_test(config: EvaluationConfig, base_folder: Path, cache_dir: Path) -> list[ModelUnderTest]:
-    """Base, production (when there is one, and it is not the candidate itself) and candidate, from the registry."""
+    """Base, production (when there is one, and it is not the candidate itself) and candidate, from the registry.
+
+    Each version is scored as the service would serve it, on its optimized export when it has one cleared for
+    serving, but only when the candidate and its reference (production) both have one: promotion compares like
+    with like. Otherwise every model is scored on its weights, and the labels say so.
+    """
+    from llm_engineering.model.inference.production import served_export
+
     candidate = find_model_version(config.model_name, config.candidate_version)
-    models = [ModelUnderTest(role="base", label="base", version=None, folder=base_folder)]
     production = production_version(config.model_name) if config.compare_production else None
     if config.compare_production and production is None:
         logger.info("No {} version is in production yet: the candidate is compared with the base.", config.model_name)
-    if production is not None and production != candidate.number:
-        folder = load_model_folder(config.model_name, production, cache_dir)
-        models.append(ModelUnderTest("production", f"v{production} (production)", production, folder))
-    folder = load_model_folder(config.model_name, candidate.number, cache_dir)
-    tags = ",".join(tag.name for tag in candidate.tags)
-    models.append(ModelUnderTest("candidate", f"v{candidate.number} ({tags or 'candidate'})", candidate.number, folder))
+    compared = [number for number in (production, candidate.number) if number is not None]
+    compared = list(dict.fromkeys(compared))
+    exports = {
+        number: served_export(config.model_name, find_model_version(config.model_name, number), cache_dir)
+        for number in compared
+    }
+    on_exports = production is not None and all(export.folder is not None for export in exports.values())
+    if not on_exports:
+        missing = "; ".join(export.note for export in exports.values() if export.folder is None)
+        logger.info("Scoring the registry models on their weights (transformers float32): {}.", missing or "no export")
+    models = [ModelUnderTest(role="base", label="base", version=None, folder=base_folder)]
+    versions: list[tuple[Role, int | None]] = [("production", production), ("candidate", candidate.number)]
+    for role, number in versions:
+        if number is None or (role == "production" and number == candidate.number):
+            continue
+        folder = load_model_folder(config.model_name, number, cache_dir)
+        export = exports[number].folder if on_exports else None
+        if role == "production":
+            label = f"v{number} (production)"
+        else:
+            label = f"v{number} ({','.join(tag.name for tag in candidate.tags) or 'candidate'})"
+        if export is not None:
+            label = f"{label} [{_export_format(export)}]"
+        models.append(ModelUnderTest(role, label, number, folder, export))
     return models
 
 

@@ -1,13 +1,14 @@
 """Held-out perplexity on the author's answers: exp of the mean loss of answer tokens given their question."""
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from llm_engineering.model.finetuning.data import Row
 from llm_engineering.model.finetuning.formatting import ALPACA_PROMPT, answer_pair
 
 if TYPE_CHECKING:
+    import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
@@ -35,33 +36,53 @@ def answer_labels(tokenizer: "PreTrainedTokenizerBase", row: Row, chat: bool, ma
     return full_ids[:max_length], min(shared, max_length)
 
 
+# The logits a model gives for one token sequence: shape (1, len(ids), vocabulary), any float dtype.
+LogitsFunction = Callable[[list[int]], "torch.Tensor"]
+
+
 def held_out_perplexity(
     model: "PreTrainedModel", tokenizer: "PreTrainedTokenizerBase", rows: Sequence[Row], chat: bool, max_length: int
 ) -> float:
     """Perplexity of the answers of `rows` (question tokens and truncated-away answers do not count)."""
     import torch
 
-    total_nll = 0.0
-    total_tokens = 0
     was_training = model.training
     model.eval()  # type: ignore[no-untyped-call]
     device = next(model.parameters()).device
-    with torch.no_grad():
-        for row in rows:
-            ids, prompt_len = answer_labels(tokenizer, row, chat, max_length)
-            answer_tokens = len(ids) - prompt_len
-            if answer_tokens < 1:
-                continue
-            input_ids = torch.tensor([ids], device=device)
-            labels = input_ids.clone()
-            labels[0, :prompt_len] = -100
-            loss = model(input_ids=input_ids, labels=labels).loss
-            # The loss is a mean over the predicted positions, one fewer than the answer when it starts the text.
-            counted = answer_tokens - (1 if prompt_len == 0 else 0)
-            total_nll += float(loss) * counted
-            total_tokens += counted
-    if was_training:
-        model.train()
+
+    def logits_of(ids: list[int]) -> "torch.Tensor":
+        return cast("torch.Tensor", model(input_ids=torch.tensor([ids], device=device)).logits)
+
+    try:
+        with torch.no_grad():
+            return perplexity_from_logits(logits_of, tokenizer, rows, chat, max_length)
+    finally:
+        if was_training:
+            model.train()
+
+
+def perplexity_from_logits(
+    logits_of: LogitsFunction, tokenizer: "PreTrainedTokenizerBase", rows: Sequence[Row], chat: bool, max_length: int
+) -> float:
+    """The held-out perplexity of any model that gives logits (transformers, an OpenVINO export): one measure.
+
+    Each answer token is scored given everything before it, in float32: exp of the mean negative log-likelihood.
+    """
+    import torch
+
+    total_nll = 0.0
+    total_tokens = 0
+    for row in rows:
+        ids, prompt_len = answer_labels(tokenizer, row, chat, max_length)
+        # The first token has nothing before it: an answer starting the text counts from its second token.
+        first = max(prompt_len, 1)
+        if len(ids) - first < 1:
+            continue
+        logits = logits_of(ids)[0].float()
+        predicted = torch.log_softmax(logits[first - 1 : len(ids) - 1], dim=-1)
+        targets = torch.tensor(ids[first:], device=predicted.device)
+        total_nll -= float(predicted.gather(1, targets[:, None]).sum())
+        total_tokens += len(ids) - first
     if total_tokens == 0:
         raise ValueError("No answer tokens fit in max_length for any test row; raise max_length.")
     return math.exp(total_nll / total_tokens)

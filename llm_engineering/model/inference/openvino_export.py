@@ -47,6 +47,25 @@ def export_python() -> Path:
     return python
 
 
+def run_export_tool(args: list[str], produced: Path, what: str, timeout_s: float) -> None:
+    """Run a script with `args` in the export toolchain's Python; LLMError unless it exits 0 and `produced` exists."""
+    python = export_python()
+    try:
+        completed = subprocess.run(
+            [str(python), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+            env={**os.environ, "PYTHONNOUSERSITE": "1"},
+        )
+    except subprocess.TimeoutExpired:
+        raise LLMError(f"{what} ran past {timeout_s:g} s and was stopped.") from None
+    if completed.returncode != 0 or not produced.exists():
+        tail = "\n".join(completed.stderr.strip().splitlines()[-8:])
+        raise LLMError(f"{what} failed (exit {completed.returncode}) in {python}:\n{tail}")
+
+
 def folder_size_mb(folder: Path) -> float:
     """The size of every file under `folder`, in MB (10^6 bytes)."""
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 1e6
@@ -66,31 +85,23 @@ def export_openvino(
             f"{source} holds no merged model (config.json is missing); export a version made by the training "
             "pipeline, whose merged_model artifact is a full model folder."
         )
-    python = export_python()
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
     staging = work / "export"
     started = time.monotonic()
-    logger.info("Exporting {} to OpenVINO IR ({} weights) with {}.", source, weight_format, python)
+    logger.info("Exporting {} to OpenVINO IR ({} weights).", source, weight_format)
     try:
-        completed = subprocess.run(
-            [str(python), str(_JOB), str(source), str(staging), weight_format],
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
-            env={**os.environ, "PYTHONNOUSERSITE": "1"},
+        run_export_tool(
+            [str(_JOB), str(source), str(staging), weight_format],
+            staging / "openvino_model.xml",
+            f"The OpenVINO export of {source}",
+            timeout_s,
         )
-        if completed.returncode != 0 or not (staging / "openvino_model.xml").is_file():
-            tail = "\n".join(completed.stderr.strip().splitlines()[-8:])
-            raise LLMError(f"The OpenVINO export of {source} failed (exit {completed.returncode}):\n{tail}")
         record = {"weight_format": weight_format, "source": str(source), "export_s": time.monotonic() - started}
         (staging / EXPORT_RECORD).write_text(json.dumps(record, indent=2))
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
-    except subprocess.TimeoutExpired:
-        raise LLMError(f"The OpenVINO export of {source} ran past {timeout_s:g} s and was stopped.") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     export = OpenVINOExport(target, weight_format, folder_size_mb(target), time.monotonic() - started)

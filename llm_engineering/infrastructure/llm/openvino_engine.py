@@ -80,6 +80,10 @@ class OpenVINOStream:
         self._request.cancelled.set()
 
 
+# The precisions a device may be asked to compute in (OpenVINO's INFERENCE_PRECISION_HINT).
+INFERENCE_PRECISIONS = ("f32", "bf16", "f16")
+
+
 class OpenVINOGenerator:
     """Implements the StreamingLLM and TokenCounter ports on an OpenVINO IR folder; loads on first use."""
 
@@ -93,8 +97,17 @@ class OpenVINOGenerator:
         draft_model: Path | None = None,
         device: str = "CPU",
         stream_timeout_s: float = 600.0,
+        inference_precision: str | None = None,
     ) -> None:
-        """`model_id`: the name people see; `draft_model`: an OpenVINO IR folder for speculative decoding."""
+        """`model_id`: the name people see; `draft_model`: an OpenVINO IR folder for speculative decoding.
+
+        `inference_precision` (f32, bf16, f16): the precision the device computes in; None leaves the device's
+        default (on a CPU with bfloat16 instructions, bf16).
+        """
+        if inference_precision not in (None, *INFERENCE_PRECISIONS):
+            raise LLMError(
+                f"Unknown inference precision {inference_precision!r}; use one of {', '.join(INFERENCE_PRECISIONS)}."
+            )
         if prompt_lookup and draft_model is not None:
             raise LLMError("Choose prompt lookup or a draft model, not both (LLM_PROMPT_LOOKUP, LLM_DRAFT_MODEL).")
         self._folder = folder
@@ -103,6 +116,7 @@ class OpenVINOGenerator:
         self._prompt_lookup = prompt_lookup
         self._draft_model = draft_model
         self._device = device
+        self._inference_precision = inference_precision
         self._timeout_s = stream_timeout_s
         self._inbox: queue.Queue[_Request | None] = queue.Queue()
         self._ids = itertools.count()
@@ -118,9 +132,21 @@ class OpenVINOGenerator:
 
     @property
     def engine(self) -> str:
-        """How the model runs, for /ready and logs."""
+        """How the model runs, for /ready, logs and the completions cache's key: engine, weights, decoding."""
         decoding = "prompt lookup" if self._prompt_lookup else "draft model" if self._draft_model else "plain"
-        return f"openvino-genai continuous batching ({decoding} decoding)"
+        precision = f", {self._inference_precision} compute" if self._inference_precision else ""
+        return f"openvino-genai {self.weight_format} continuous batching ({decoding} decoding{precision})"
+
+    @property
+    def weight_format(self) -> str:
+        """The export's weight format (int8, int4, fp16), from its export record; "unknown" without one."""
+        import json
+
+        record = self._folder / "llm_twin_export.json"
+        try:
+            return str(json.loads(record.read_text())["weight_format"])
+        except (OSError, ValueError, KeyError):
+            return "unknown"
 
     def load(self) -> None:
         """Compile the model and start the engine thread (the service does it at start-up)."""
@@ -136,6 +162,8 @@ class OpenVINOGenerator:
             scheduler.max_num_batched_tokens = self._limits.max_batched_tokens
             scheduler.max_num_seqs = self._limits.max_sequences
             properties: dict[str, Any] = {}
+            if self._inference_precision:
+                properties["INFERENCE_PRECISION_HINT"] = self._inference_precision
             if self._prompt_lookup:
                 properties["prompt_lookup"] = True
             if self._draft_model is not None:
@@ -187,6 +215,27 @@ class OpenVINOGenerator:
         """The whole answer at once."""
         return "".join(self.stream(conversation, params))
 
+    @property
+    def backend(self) -> str:
+        """Always "local" (LLMClient port): the model runs in this process."""
+        return "local"
+
+    def generate(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:
+        """One completion per conversation (LLMClient port), all decoded together by the engine."""
+        self.load()
+        streams = [self.stream(conversation, params) for conversation in conversations]
+        answers = [""] * len(streams)
+
+        def read(index: int) -> None:
+            answers[index] = "".join(streams[index])
+
+        threads = [threading.Thread(target=read, args=(index,), daemon=True) for index in range(len(streams))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return answers
+
     def close(self) -> None:
         """Stop the engine thread once the running requests are cancelled."""
         if self._thread is not None:
@@ -207,6 +256,8 @@ class OpenVINOGenerator:
         config.repetition_penalty = params.repetition_penalty
         if params.no_repeat_ngram_size > 0:
             config.no_repeat_ngram_size = params.no_repeat_ngram_size
+        if params.stop:
+            config.stop_strings = set(params.stop)
         if self._prompt_lookup:
             config.num_assistant_tokens = ASSISTANT_TOKENS
             config.max_ngram_size = MAX_NGRAM_SIZE

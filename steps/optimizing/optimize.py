@@ -1,0 +1,143 @@
+"""Optimize step: a registered version's merged weights exported for OpenVINO GenAI, measured, and registered on it.
+
+The export's held-out perplexity is measured against its source's, on the version's own held-out rows, by the
+evaluation's measure. An export more than `max_perplexity_increase` above its source is registered with a warning
+and marked not served: the service then answers with the source weights and says why. Re-running on a version
+already exported in the same format from the same weights does nothing.
+"""
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from loguru import logger
+from zenml import log_metadata, save_artifact, step
+from zenml.model.utils import link_artifact_version_to_model_version
+
+from llm_engineering.domain.exceptions import DatasetSourceError, RegistryError
+from llm_engineering.infrastructure.llm.factory import llm_models_dir
+from llm_engineering.infrastructure.zenml_settings import settings_for_step
+from llm_engineering.model.evaluation.evaluator import model_perplexity
+from llm_engineering.model.finetuning.data import Row
+from llm_engineering.model.inference.config import OptimizeModelConfig
+from llm_engineering.model.inference.openvino_export import export_openvino
+from llm_engineering.model.inference.openvino_perplexity import openvino_inference_precision, openvino_perplexity
+from llm_engineering.model.registry import (
+    MERGED_MODEL_ARTIFACT,
+    OPTIMIZATION_METADATA,
+    OPTIMIZED_MODEL_ARTIFACT,
+    ModelFolder,
+    ModelFolderMaterializer,
+    find_model_version,
+    load_model_folder,
+    version_artifact,
+)
+from steps.evaluating.evaluate import instruct_test_rows
+from steps.metadata import record_metadata
+
+if TYPE_CHECKING:
+    from zenml.models import ArtifactVersionResponse, ModelVersionResponse
+
+ENGINE = "openvino-genai"
+
+
+@step(enable_cache=False)
+def optimize_version(config: OptimizeModelConfig) -> Annotated[dict[str, Any], "optimization"]:
+    """Export, measure and register; the summary (also the version's `optimized_model` metadata)."""
+    version = find_model_version(config.model_name, config.version)
+    number = int(version.number)
+    source_artifact = _merged_artifact(version, config.model_name)
+    existing = version.run_metadata.get(OPTIMIZATION_METADATA)
+    if (
+        isinstance(existing, dict)
+        and existing.get("weight_format") == config.weight_format
+        and existing.get("source_artifact_id") == str(source_artifact.id)
+        and version_artifact(version, OPTIMIZED_MODEL_ARTIFACT) is not None
+    ):
+        logger.info(
+            "{} version {} already has its {} export from these weights (perplexity ratio {}); nothing to do.",
+            config.model_name,
+            number,
+            config.weight_format,
+            existing.get("perplexity_ratio"),
+        )
+        record_metadata({"reused": True, **existing})
+        return dict(existing)
+    settings = settings_for_step()
+    models_dir = llm_models_dir(settings)
+    source = load_model_folder(config.model_name, number, models_dir / "registry")
+    rows = held_out_rows(version, config)
+    with tempfile.TemporaryDirectory(prefix="llm-twin-optimize-", dir=settings.data_dir) as work:
+        target = Path(work) / f"{config.model_name}-v{number}-{config.weight_format}"
+        export = export_openvino(source, target, config.weight_format, timeout_s=config.export_timeout_s)
+        logger.info("Measuring the held-out perplexity of the source and the export on {} rows.", len(rows))
+        source_perplexity = model_perplexity(source, rows, config.max_length)
+        export_perplexity = openvino_perplexity(export.folder, rows, config.max_length)
+        ratio = export_perplexity / source_perplexity
+        served = ratio <= 1.0 + config.max_perplexity_increase
+        limit = f"{1.0 + config.max_perplexity_increase:.2f}x"
+        reason = (
+            f"perplexity {export_perplexity:.3f} is {ratio:.4f}x its source's {source_perplexity:.3f} (limit {limit})"
+        )
+        summary: dict[str, Any] = {
+            "engine": ENGINE,
+            "weight_format": config.weight_format,
+            "inference_precision": openvino_inference_precision(export.folder),
+            "size_mb": round(export.size_mb, 1),
+            "perplexity": export_perplexity,
+            "source_perplexity": source_perplexity,
+            "perplexity_ratio": ratio,
+            "max_perplexity_ratio": 1.0 + config.max_perplexity_increase,
+            "export_s": round(export.export_s, 1),
+            "served": served,
+            "reason": reason,
+            "test_rows": len(rows),
+            "source_artifact_id": str(source_artifact.id),
+        }
+        artifact = save_artifact(
+            ModelFolder(export.folder), OPTIMIZED_MODEL_ARTIFACT, materializer=ModelFolderMaterializer
+        )
+        shutil.rmtree(export.folder, ignore_errors=True)
+    link_artifact_version_to_model_version(artifact, version)
+    log_metadata(metadata={OPTIMIZATION_METADATA: summary}, model_version_id=version.id)
+    log_metadata(metadata=summary, artifact_version_id=artifact.id)
+    record_metadata(summary)
+    if served:
+        logger.info(
+            "{} version {}: {} export, {:.1f} MB, {}; it is what the service serves.",
+            config.model_name,
+            number,
+            config.weight_format,
+            export.size_mb,
+            reason,
+        )
+    else:
+        logger.warning(
+            "{} version {}: the {} export is registered but NOT served: {}. The service answers with the source "
+            "weights; try weight_format int8 or fp16.",
+            config.model_name,
+            number,
+            config.weight_format,
+            reason,
+        )
+    return summary
+
+
+def _merged_artifact(version: "ModelVersionResponse", model_name: str) -> "ArtifactVersionResponse":
+    artifact = version_artifact(version, MERGED_MODEL_ARTIFACT)
+    if artifact is None:
+        raise RegistryError(
+            f"{model_name} version {version.number} has no {MERGED_MODEL_ARTIFACT} artifact to export; optimize a "
+            "version made by the training pipeline."
+        )
+    return artifact
+
+
+def held_out_rows(version: "ModelVersionResponse", config: OptimizeModelConfig) -> list[Row]:
+    """The test split the version's perplexity is measured on: its own instruct dataset, else the pinned or latest."""
+    linked = None if config.dataset_artifact_version is not None else version_artifact(version, "instruct_datasets")
+    rows = instruct_test_rows(config.dataset_artifact_version, config.max_test_rows, linked)
+    if not rows:
+        raise DatasetSourceError("The instruct dataset has no test rows to measure the export's perplexity on.")
+    return rows
