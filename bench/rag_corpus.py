@@ -57,7 +57,7 @@ def sample_stores(**settings_overrides: object) -> Iterator[BenchStores]:
                 FeatureStoreUpdater(
                     warehouse,
                     store,
-                    SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE),
+                    SentenceTransformerEmbedder.from_settings(settings),
                     ChunkingConfig(),
                     sparse_embedder=Bm25SparseEmbedder(),
                     embedding_batch_size=32,

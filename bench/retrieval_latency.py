@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     with sample_stores() as stores:
         total = grow(stores, args.chunks)
         settings = stores.settings
-        embedder = SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE)
+        embedder = SentenceTransformerEmbedder.from_settings(settings)
         sparse = Bm25SparseEmbedder()
         retriever = ContextRetriever(
             store=stores.store,

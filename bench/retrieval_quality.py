@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     logger.add(sys.stderr, level="INFO")
     with sample_stores() as stores:
         settings = stores.settings
-        embedder = SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE)
+        embedder = SentenceTransformerEmbedder.from_settings(settings)
         if args.questions is not None:
             sides = hand_written(args.questions)
         else:

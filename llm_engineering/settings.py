@@ -47,6 +47,11 @@ class Settings(BaseSettings):
 
     # Models.
     TEXT_EMBEDDING_MODEL_ID: str = "sentence-transformers/all-MiniLM-L6-v2"
+    # The embedding encoder's engine: torch (fp32), openvino (fp32) or openvino-int8 (the fastest on CPU; see the
+    # README's numbers). Changing it rebuilds the feature store on the next feature run.
+    TEXT_EMBEDDING_BACKEND: Literal["torch", "openvino", "openvino-int8"] = "openvino-int8"
+    # Where OpenVINO embedding exports are kept (unset: DATA_DIR/cache/embeddings).
+    EMBEDDING_CACHE_DIR: Path | None = None
     RERANKING_CROSS_ENCODER_MODEL_ID: str = "cross-encoder/ms-marco-MiniLM-L-4-v2"
     RAG_MODEL_DEVICE: str = "cpu"
     # The transformers fallback's dtype: auto is bfloat16 on a CPU with bfloat16 instructions, else float32 on CPU.

@@ -18,6 +18,11 @@ os.environ.setdefault("COMET_ERROR_TRACKING_ENABLE", "false")  # as poe sets it:
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ["ZENML_CONFIG_PATH"] = str(_SESSION_DIR / "zenml")
 os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
+# One embedding export per checkout (made by the first test that needs it, kept for later runs), not one per test's
+# DATA_DIR: exports are keyed by the model's weights and the tools' versions, so a kept one is never stale.
+os.environ.setdefault(
+    "EMBEDDING_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".data" / "cache" / "embeddings")
+)
 
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse, connect_mongo  # noqa: E402
 from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter, build_vector_store  # noqa: E402

@@ -44,6 +44,7 @@ class HashingEmbedder:
     """The Embedder port without a model: unit vectors of hashed word counts, so shared words mean similarity."""
 
     model_id = "hashing-64"
+    variant = "hashing"
     dimension = 64
     max_input_tokens = 256
     tokenizer_json = ""
@@ -68,6 +69,7 @@ class TableEmbedder:
     """The Embedder port with a fixed vector per text, so a similarity has an answer known by hand."""
 
     model_id = "table"
+    variant = "table"
     dimension = 2
     max_input_tokens = 256
     tokenizer_json = ""

@@ -6,7 +6,7 @@ from pathlib import Path
 from llm_engineering.application.preprocessing.chunking import ChunkingConfig
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
 from llm_engineering.application.warehouse_transfer import import_warehouse
-from llm_engineering.domain.ports import DocumentRepository, VectorStore
+from llm_engineering.domain.ports import DocumentRepository, Embedder, VectorStore
 from llm_engineering.infrastructure.db.vector_store import build_vector_store
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.infrastructure.llm.factory import llm_models_dir
@@ -17,13 +17,14 @@ from tests.conftest import PACKAGED_LLM_ID, SAMPLE_DIR
 EMBEDDING_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 
 
-def load_sample_features(warehouse: DocumentRepository, store: VectorStore) -> None:
-    """Import data/sample and build its cleaned and embedded collections (dense + BM25)."""
+def load_sample_features(warehouse: DocumentRepository, store: VectorStore, embedder: Embedder | None = None) -> None:
+    """Import data/sample and build its cleaned and embedded collections (dense + BM25), with the torch encoder
+    unless another embedder is given."""
     import_warehouse(warehouse, SAMPLE_DIR)
     FeatureStoreUpdater(
         warehouse,
         store,
-        SentenceTransformerEmbedder(EMBEDDING_MODEL_ID),
+        embedder or SentenceTransformerEmbedder(EMBEDDING_MODEL_ID),
         ChunkingConfig(),
         sparse_embedder=Bm25SparseEmbedder(),
         embedding_batch_size=32,
@@ -33,11 +34,12 @@ def load_sample_features(warehouse: DocumentRepository, store: VectorStore) -> N
 
 
 def prepare_sample_twin(settings: Settings, warehouse: DocumentRepository, session_models_dir: Path) -> None:
-    """The sample's features in the settings' store (closed again, so a tool or the service can open it), and the
-    session's converted SmolLM2 linked where the settings look for it."""
+    """The sample's features in the settings' store, embedded by the encoder the settings configure, as the tool or
+    the service will query it (closed again, so they can open it), and the session's converted SmolLM2 linked where
+    the settings look for it."""
     store = build_vector_store(settings)
     try:
-        load_sample_features(warehouse, store)
+        load_sample_features(warehouse, store, SentenceTransformerEmbedder.from_settings(settings))
     finally:
         store.close()
     converted = Path(resolve_llm_model(PACKAGED_LLM_ID, session_models_dir))

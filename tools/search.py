@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         store = build_vector_store(settings)
         try:
-            embedder = SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE)
+            embedder = SentenceTransformerEmbedder.from_settings(settings)
             hits = search_chunks(
                 query,
                 store=store,

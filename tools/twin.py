@@ -162,7 +162,7 @@ def build_retriever(
     )
     return ContextRetriever(
         store=store,
-        embedder=SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE),
+        embedder=SentenceTransformerEmbedder.from_settings(settings),
         sparse_embedder=Bm25SparseEmbedder(),
         authors=warehouse,
         config=config,

@@ -8,7 +8,7 @@ from llm_engineering.domain.queries import Query
 from llm_engineering.domain.types import DataCategory
 
 # Payload fields of an embedded chunk that say what built it, not what it is.
-FEATURE_PROVENANCE = frozenset({"embedding_model_id", "sparse_scheme"})
+FEATURE_PROVENANCE = frozenset({"embedding_model_id", "embedding_variant", "sparse_scheme"})
 
 
 def search_chunks(

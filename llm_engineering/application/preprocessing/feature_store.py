@@ -28,15 +28,18 @@ from llm_engineering.domain.types import DataCategory
 # Bump when cleaning changes its output, so stored features are rebuilt.
 CLEANING_VERSION = 1
 # Bump when an embedded chunk's payload gains a field readers rely on (2: the sparse scheme, checked by the RAG
-# retriever), so stores written before are rebuilt by the next run.
-PAYLOAD_VERSION = 2
+# retriever; 3: the embedding variant), so stores written before are rebuilt by the next run.
+PAYLOAD_VERSION = 3
 
 
-def feature_version(embedding_model_id: str, chunking: ChunkingConfig, sparse_scheme: str) -> str:
+def feature_version(
+    embedding_model_id: str, chunking: ChunkingConfig, sparse_scheme: str, embedding_variant: str = "torch-fp32"
+) -> str:
     """What the stored features were made with; a different value means they must be rebuilt."""
     return content_hash(
         {
             "model": embedding_model_id,
+            "variant": embedding_variant,
             "chunking": chunking.model_dump(mode="json"),
             "cleaning": CLEANING_VERSION,
             "sparse": sparse_scheme,
@@ -133,7 +136,7 @@ class FeatureStoreUpdater:
         self._embedding_batch_size = embedding_batch_size
         self._write_batch_size = write_batch_size
         self._progress = progress
-        self._version = feature_version(embedder.model_id, chunking, sparse_embedder.scheme)
+        self._version = feature_version(embedder.model_id, chunking, sparse_embedder.scheme, embedder.variant)
 
     def plan(self, *, author_ids: Collection[UUID] | None, full: bool) -> dict[str, CategoryPlan]:
         """Compare warehouse hashes with what the feature store was built from."""
@@ -260,6 +263,7 @@ class FeatureStoreUpdater:
         for chunk, vector, sparse in zip(group, vectors, sparse_vectors, strict=True):
             payload = chunk.model_dump(mode="json", exclude={"id"})
             payload["embedding_model_id"] = self._embedder.model_id
+            payload["embedding_variant"] = self._embedder.variant
             payload["sparse_scheme"] = self._sparse_embedder.scheme
             by_collection.setdefault(chunk.category.embedded_collection, []).append(
                 VectorRecord(id=chunk.id, payload=payload, vector=vector, sparse=sparse)

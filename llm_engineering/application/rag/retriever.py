@@ -145,8 +145,12 @@ class ContextRetriever:
         return self._config
 
     def check_feature_store(self) -> None:
-        """Refuse a store built with another embedding model or sparse scheme: its vectors would not match ours."""
-        expected = {"embedding_model_id": self._embedder.model_id, "sparse_scheme": self._sparse.scheme}
+        """Refuse a store built with another embedding model, variant or sparse scheme: its vectors would not match."""
+        expected = {
+            "embedding_model_id": self._embedder.model_id,
+            "embedding_variant": self._embedder.variant,
+            "sparse_scheme": self._sparse.scheme,
+        }
         for category in self._config.categories:
             collection = category.embedded_collection
             for record in self._store.scroll(collection, page_size=1, payload_fields=list(expected)):
@@ -154,8 +158,9 @@ class ContextRetriever:
                 if found != expected:
                     raise IncompatibleFeatureStoreError(
                         f"The feature store's {collection} was built with embedding model "
-                        f"{found['embedding_model_id']} and sparse scheme {found['sparse_scheme']}, but retrieval "
-                        f"uses {expected['embedding_model_id']} and {expected['sparse_scheme']}. Rebuild it: "
+                        f"{found['embedding_model_id']} ({found['embedding_variant']}) and sparse scheme "
+                        f"{found['sparse_scheme']}, but retrieval uses {expected['embedding_model_id']} "
+                        f"({expected['embedding_variant']}) and {expected['sparse_scheme']}. Rebuild it: "
                         "poe run-feature-engineering-pipeline (a changed model or scheme rebuilds automatically; "
                         "otherwise set full: true in configs/feature_engineering.yaml)."
                     )
