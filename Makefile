@@ -10,10 +10,14 @@ STAMP := $(VENV)/.installed
 # The OpenVINO export toolchain lives in its own environment: optimum-intel pins an older transformers.
 EXPORT_VENV := .venv-export
 EXPORT_STAMP := $(EXPORT_VENV)/.installed
+# The GGUF converter that llama.cpp ships, taken from the llama-cpp-python sdist (nothing is compiled), run in the
+# export environment.
+LLAMA_CPP_PYTHON := 0.3.36
+GGUF_CONVERTER := $(EXPORT_VENV)/llama.cpp/convert_hf_to_gguf.py
 
 .PHONY: setup run test system-deps clean-venv
 
-setup: $(STAMP) $(EXPORT_STAMP)
+setup: $(STAMP) $(EXPORT_STAMP) $(GGUF_CONVERTER)
 
 $(STAMP): pyproject.toml requirements/no-deps.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +32,18 @@ $(EXPORT_STAMP): requirements/openvino-export.txt
 	$(EXPORT_VENV)/bin/pip install --quiet -r requirements/openvino-export.txt
 	$(EXPORT_VENV)/bin/pip install --quiet --no-deps optimum-intel==2.2.0
 	touch $(EXPORT_STAMP)
+
+$(GGUF_CONVERTER): $(EXPORT_STAMP) Makefile
+	rm -rf $(EXPORT_VENV)/llama.cpp $(EXPORT_VENV)/sdist
+	$(EXPORT_VENV)/bin/pip download --quiet --no-deps --no-binary :all: --dest $(EXPORT_VENV)/sdist llama-cpp-python==$(LLAMA_CPP_PYTHON)
+	mkdir -p $(EXPORT_VENV)/llama.cpp
+	tar xzf $(EXPORT_VENV)/sdist/llama_cpp_python-$(LLAMA_CPP_PYTHON).tar.gz -C $(EXPORT_VENV)/llama.cpp --strip-components=3 \
+		llama_cpp_python-$(LLAMA_CPP_PYTHON)/vendor/llama.cpp/convert_hf_to_gguf.py \
+		llama_cpp_python-$(LLAMA_CPP_PYTHON)/vendor/llama.cpp/conversion \
+		llama_cpp_python-$(LLAMA_CPP_PYTHON)/vendor/llama.cpp/gguf-py \
+		llama_cpp_python-$(LLAMA_CPP_PYTHON)/vendor/llama.cpp/LICENSE
+	rm -rf $(EXPORT_VENV)/sdist
+	touch $(GGUF_CONVERTER)
 
 # Debian packages the crawlers and their tests need (headless Chromium and git); needs root and apt-get.
 system-deps:

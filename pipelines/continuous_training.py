@@ -5,7 +5,7 @@ from zenml import pipeline
 from llm_engineering.model.continuous_training import ContinuousTrainingConfig
 from pipelines.end_to_end_data import end_to_end_data
 from steps.evaluating import evaluate_candidate, promote_candidate
-from steps.optimizing import optimize_version
+from steps.optimizing import export_gguf_version, optimize_version
 from steps.training import train_locally, train_on_sagemaker
 
 
@@ -30,3 +30,4 @@ def continuous_training(config: ContinuousTrainingConfig) -> None:
         # The production version after the decision: the candidate if it won, else the one already served (whose
         # export, made before, is then reused).
         optimize_version(config.optimize_config, after="promote_candidate")
+        export_gguf_version(config.optimize_config, after="optimize_version")

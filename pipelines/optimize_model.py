@@ -3,10 +3,11 @@
 from zenml import pipeline
 
 from llm_engineering.model.inference.config import OptimizeModelConfig
-from steps.optimizing import optimize_version
+from steps.optimizing import export_gguf_version, optimize_version
 
 
 @pipeline
 def optimize_model(config: OptimizeModelConfig) -> None:
-    """The version's merged weights → OpenVINO IR, its perplexity against the source's, `optimized_model` on it."""
+    """The version's merged weights → OpenVINO IR and GGUF, each measured against the source, both on the version."""
     optimize_version(config)
+    export_gguf_version(config, after="optimize_version")

@@ -29,6 +29,9 @@ MERGED_MODEL_ARTIFACT = "merged_model"
 # format, size, perplexity and its ratio to the source, export time, whether it is served and why).
 OPTIMIZED_MODEL_ARTIFACT = "optimized_model"
 OPTIMIZATION_METADATA = "optimized_model"
+# The merged model as a GGUF file with an Ollama Modelfile, to run the twin elsewhere, and its version metadata.
+GGUF_MODEL_ARTIFACT = "gguf_model"
+GGUF_METADATA = "gguf_model"
 # Version metadata: the hash of what a training run read (config, base, rows); equal keys make the same model.
 TRAINING_KEY = "training_key"
 MODEL_DESCRIPTION = "The LLM Twin: the author's voice, LoRA fine-tuned (SFT, then DPO) from a small instruct model."

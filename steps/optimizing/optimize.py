@@ -47,7 +47,7 @@ def optimize_version(config: OptimizeModelConfig) -> Annotated[dict[str, Any], "
     """Export, measure and register; the summary (also the version's `optimized_model` metadata)."""
     version = find_model_version(config.model_name, config.version)
     number = int(version.number)
-    source_artifact = _merged_artifact(version, config.model_name)
+    source_artifact = merged_artifact(version, config.model_name)
     existing = version.run_metadata.get(OPTIMIZATION_METADATA)
     if (
         isinstance(existing, dict)
@@ -124,7 +124,7 @@ def optimize_version(config: OptimizeModelConfig) -> Annotated[dict[str, Any], "
     return summary
 
 
-def _merged_artifact(version: "ModelVersionResponse", model_name: str) -> "ArtifactVersionResponse":
+def merged_artifact(version: "ModelVersionResponse", model_name: str) -> "ArtifactVersionResponse":
     artifact = version_artifact(version, MERGED_MODEL_ARTIFACT)
     if artifact is None:
         raise RegistryError(

@@ -78,7 +78,11 @@ def test_continuous_training_twice_on_the_sample_site(
                     "promotion": {"metric": "perplexity", "min_improvement": 0.0},
                 },
             ),
-            "optimize_config": write(tmp_path / "optimize.yaml", {"model_name": model_name, "max_length": 64}),
+            # No GGUF: llama.cpp's converter knows only published tokenizers, not the tiny model's own BPE; the GGUF
+            # step is tested with the packaged SmolLM2's tokenizer in tests/integration/test_gguf_export.py.
+            "optimize_config": write(
+                tmp_path / "optimize.yaml", {"model_name": model_name, "max_length": 64, "gguf_format": "none"}
+            ),
         }
         path = write(tmp_path / "ct.yaml", continuous, enable_cache=False)
         assert run_pipeline(["continuous-training", "--config", path]) == 0

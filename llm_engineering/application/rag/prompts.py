@@ -11,6 +11,12 @@ _SYSTEM = (
     "writing. Cite the passages you use as [1], [2], and so on. If the context does not cover the request, say "
     "that you have not written about it rather than making something up.\n\nContext:\n{context}"
 )
+# The same voice without retrieval: for the twin run on its own (the GGUF export's Modelfile).
+_STANDALONE_SYSTEM = (
+    "You write as {who}: the same voice, opinions and habits of phrase. Answer the user's request as {who} would "
+    "write it in a post or an article. If you do not know something {who} has written about, say so rather than "
+    "making it up."
+)
 NO_CONTEXT_ANSWER = (
     "I found nothing in the writing I know that covers this question, so I would rather not guess. "
     "Try asking about a topic from the articles, posts or repositories."
@@ -28,6 +34,11 @@ def system_prompt(retrieval: Retrieval) -> str:
     whose = f"{retrieval.author_full_name}'s" if retrieval.author_full_name else "the author's"
     context = "\n\n".join(context_block(index, chunk) for index, chunk in enumerate(retrieval.chunks, start=1))
     return _SYSTEM.format(who=who, whose=whose, context=context)
+
+
+def standalone_system_prompt(author_full_name: str | None = None) -> str:
+    """The twin's instructions with no retrieved context: the voice only."""
+    return _STANDALONE_SYSTEM.format(who=author_full_name or "the author")
 
 
 def answer_conversation(retrieval: Retrieval, history: Sequence[ChatMessage]) -> list[ChatMessage]:

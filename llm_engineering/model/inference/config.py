@@ -13,6 +13,7 @@ from llm_engineering.domain.config import RunConfig
 from llm_engineering.model.finetuning.config import TrainingConfig
 
 WeightFormat = Literal["int8", "int4", "fp16"]
+GgufFormatChoice = Literal["q8_0", "f16", "none"]
 
 _TRAINING_DEFAULTS = TrainingConfig()
 
@@ -33,6 +34,10 @@ class OptimizeModelConfig(RunConfig):
     max_length: int = Field(default=_TRAINING_DEFAULTS.max_length, ge=16)
     # The export's subprocess time limit.
     export_timeout_s: float = Field(default=1800.0, gt=0)
+    # The GGUF export for Ollama, LM Studio and llama.cpp (`gguf_model` on the version): q8_0, f16, or none to skip.
+    gguf_format: GgufFormatChoice = "q8_0"
+    # Whose voice the Modelfile's system prompt names (null: "the author").
+    gguf_author: str | None = None
 
     @model_validator(mode="after")
     def _version_is_named_or_number(self) -> "OptimizeModelConfig":
