@@ -2,11 +2,12 @@
 
     python bench/serve.py [--answerer twin|stand-in] [--duration 60] [--retrieve-clients 50]
                           [--chat-clients 8] [--chat-requests 4] [--max-tokens 32]
+    python bench/serve.py --engines transformers openvino [--chat-clients 8] [--max-tokens 64] [--weight-format int8]
 
 Measures:
 - POST /retrieve with N concurrent clients for the duration: requests/s, p50, p95, errors (target: 0 errors);
 - POST /v1/chat/completions (stream) with 1 client, then with K concurrent clients: generated pieces/s of each,
-  the throughput ratio K/1 (target ≥ 2.5 with the local model's micro-batching) and time to first token;
+  the throughput ratio K/1 (target ≥ 2.5 with the engine's continuous batching) and time to first token;
 - the limit that ratio is compared against: with 1 client, a request's time T over its time to first token t0.
   Even if K rows decoded together for free, each request's retrieval and prompt prefill (compute-bound on a CPU,
   so K prompts cost K times one) stays serial, so K clients cannot beat K·n pieces per K·t0: ratio <= T / t0;
@@ -17,6 +18,15 @@ Measures:
 pieces come at a fixed pace), so its numbers measure only the service's own overhead.
 API_MAX_CONCURRENT_REQUESTS is raised above the client count so the limiter does not turn load into 429s.
 The last line is one JSON object with the figures.
+
+`--engines` compares the serving engines instead, in one run and on the same prompts: the packaged SmolLM2-135M on
+plain transformers (the fallback, RAG_MODEL_DTYPE) and on OpenVINO GenAI's continuous batching (its `--weight-format`
+export, made once under DATA_DIR/bench/openvino and reused), each built from the settings as the service builds it
+(LLM_KV_CACHE_GB, LLM_MAX_BATCHED_TOKENS, LLM_PROMPT_LOOKUP). Each engine runs in a process of its own, so that its
+peak RSS is its own, and is driven directly rather than over HTTP (the HTTP overhead is what `--answerer stand-in`
+measures). Per engine: time to first token at a prompt of about 1,536 tokens with one client (p50 of 3), greedy
+decode tokens/s with 1 client and with --chat-clients, their ratio (goal >= 2.5), and peak RSS; then OpenVINO's
+time to first token as a ratio of transformers' (goal <= 0.4).
 """
 
 import argparse
@@ -227,8 +237,74 @@ def _memory_mib(pid: int) -> dict[str, float]:
     return fields
 
 
+def _engine_child(engine_name: str, clients: int, max_new_tokens: int, weight_format: str) -> None:
+    """In a process of its own: build one engine as the service would, measure it, print one JSON line."""
+    import resource
+
+    from bench.openvino_engine import exported, serving_figures
+    from llm_engineering.infrastructure.llm.factory import llm_models_dir
+    from llm_engineering.infrastructure.llm.local_streaming import TransformersStreamingLLM
+    from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
+    from llm_engineering.infrastructure.llm.openvino_engine import EngineLimits, OpenVINOGenerator
+    from llm_engineering.settings import load_settings
+
+    settings = load_settings()
+    source = Path(resolve_llm_model(settings.LOCAL_LLM_MODEL_ID, llm_models_dir(settings)))
+    engine: TransformersStreamingLLM | OpenVINOGenerator
+    if engine_name == "transformers":
+        engine = TransformersStreamingLLM(
+            source, model_id="SmolLM2-135M", models_dir=llm_models_dir(settings), dtype=settings.RAG_MODEL_DTYPE
+        )
+    else:
+        export = exported(source, settings.data_dir / "bench" / "openvino" / weight_format, weight_format)
+        engine = OpenVINOGenerator(
+            export.folder,
+            model_id="SmolLM2-135M",
+            limits=EngineLimits(
+                kv_cache_gb=settings.LLM_KV_CACHE_GB,
+                max_batched_tokens=settings.LLM_MAX_BATCHED_TOKENS,
+                max_sequences=max(clients, settings.API_MAX_CONCURRENT_REQUESTS),
+            ),
+            prompt_lookup=settings.LLM_PROMPT_LOOKUP,
+        )
+    started = time.monotonic()
+    engine.load()
+    figures: dict[str, object] = {"engine": engine.engine, "load_s": round(time.monotonic() - started, 2)}
+    figures.update(serving_figures(engine, clients, max_new_tokens))
+    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(figures))
+
+
+def _compare_engines(engines: Sequence[str], clients: int, max_new_tokens: int, weight_format: str) -> int:
+    """Measure each engine in its own process, print a table, the goals, and one JSON line."""
+    root = Path(__file__).resolve().parents[1]
+    results: dict[str, dict[str, object]] = {}
+    for name in engines:
+        print(f"measuring {name} ...", flush=True)
+        command = [sys.executable, "-m", "bench.serve", "--engine-child", name, "--chat-clients", str(clients)]
+        command += ["--max-tokens", str(max_new_tokens), "--weight-format", weight_format]
+        child = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
+        if child.returncode != 0:
+            print(f"{name} failed:\n{child.stderr[-3000:]}", file=sys.stderr)
+            return 1
+        results[name] = json.loads(child.stdout.strip().splitlines()[-1])
+    keys = [key for key in next(iter(results.values())) if key != "engine"]
+    print(f"{'figure':28}" + "".join(f"{name:>16}" for name in results))
+    for key in keys:
+        print(f"{key:28}" + "".join(f"{figures.get(key, '-')!s:>16}" for figures in results.values()))
+    for name, figures in results.items():
+        print(f"{name}: {figures['engine']}")
+    print(f"goal: {clients} clients / 1 client >= 2.5")
+    if "transformers" in results and "openvino" in results:
+        ratio = float(str(results["openvino"]["ttft_p50_s"])) / float(str(results["transformers"]["ttft_p50_s"]))
+        results["openvino"]["ttft_ratio_to_transformers"] = round(ratio, 3)
+        print(f"openvino time to first token / transformers': {ratio:.3f} (goal <= 0.4)")
+    print(json.dumps(results))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Start the service, run both loads, report, stop the service."""
+    """Start the service, run both loads, report, stop the service (or, with --engines, compare the engines)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--answerer", choices=["twin", "stand-in"], default="twin")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of /retrieve load (default 60)")
@@ -238,8 +314,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--ready-timeout", type=float, default=600.0, help="seconds to wait for /ready")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--engines",
+        nargs="+",
+        choices=["transformers", "openvino"],
+        help="compare these serving engines instead of load-testing the service (uses --chat-clients, --max-tokens)",
+    )
+    parser.add_argument("--weight-format", choices=["int8", "int4", "fp16"], default="int8", help="with --engines")
     parser.add_argument("--serve-stand-in", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--engine-child", choices=["transformers", "openvino"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.engine_child:
+        _engine_child(args.engine_child, args.chat_clients, args.max_tokens, args.weight_format)
+        return 0
+    if args.engines:
+        return _compare_engines(args.engines, args.chat_clients, args.max_tokens, args.weight_format)
     port = args.port or _free_port()
     if args.serve_stand_in:
         _serve_stand_in(port)
@@ -268,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"TTFT p50 {result['ttft_p50_ms']} ms, p95 {result['ttft_p95_ms']} ms, {result['errors']} errors"
             )
         bound = round(single["request_mean_ms"] / single["ttft_mean_ms"], 2)
-        print(f"throughput ratio {args.chat_clients}/1: {ratio} (target >= 2.5 with micro-batching)")
+        print(f"throughput ratio {args.chat_clients}/1: {ratio} (target >= 2.5 with continuous batching)")
         print(
             f"limit: 1 client's request time / its time to first token = {single['request_mean_ms']} / "
             f"{single['ttft_mean_ms']} ms = {bound} (what the ratio could reach if decoding together were free; "

@@ -54,3 +54,17 @@ def test_the_vector_store_benchmark_measures_every_adapter_and_query_kind() -> N
             assert row[f"{kind}_queries"] == 5
             assert 0 < row[f"{kind}_p50_ms"] <= row[f"{kind}_p95_ms"]
     assert "goal < 5 ms" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_engine_comparison_measures_both_engines_in_processes_of_their_own() -> None:
+    result = _run("bench/serve.py", "--engines", "transformers", "openvino", "--chat-clients", "2", "--max-tokens", "4")
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert list(figures) == ["transformers", "openvino"]
+    assert figures["openvino"]["engine"].startswith("openvino-genai int8 continuous batching")
+    for engine in figures.values():
+        assert engine["prompt_tokens"] > 1400  # the RAG-sized prompt the time to first token is measured at
+        assert engine["ttft_p50_s"] > 0 and engine["tokens_per_s_2_clients"] > 0 and engine["peak_rss_mb"] > 0
+    assert figures["openvino"]["ttft_ratio_to_transformers"] > 0
+    assert "(goal <= 0.4)" in result.stdout
