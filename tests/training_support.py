@@ -18,6 +18,9 @@ from llm_engineering.model.finetuning.data import Row
 if TYPE_CHECKING:
     from zenml.models import ModelVersionResponse
 
+    from llm_engineering.settings import Settings
+    from sample_site import SampleSite
+
 TOPICS = ["GPU bills", "feature stores", "point-in-time joins", "shadow deployments", "retrieval quality", "on-call"]
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}<|end|>\n{% endfor %}"
@@ -79,8 +82,11 @@ def preference_dataset(train: int, test: int) -> PreferenceDataset:
     return PreferenceDataset(splits={DataCategory.POSTS: PreferenceSplit(train=samples[:train], test=samples[train:])})
 
 
-def make_tiny_llama(folder: Path, *, chat_template: bool = True) -> Path:
-    """A random 2-layer Llama and a byte-level BPE tokenizer trained on the test rows, saved as a model folder."""
+def make_tiny_llama(folder: Path, *, chat_template: bool = True, positions: int = 256) -> Path:
+    """A random 2-layer Llama and a byte-level BPE tokenizer trained on the test rows, saved as a model folder.
+
+    `positions`: its context window (4,096 gives a RAG prompt room; its 400-token vocabulary makes prompts long).
+    """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
@@ -106,7 +112,7 @@ def make_tiny_llama(folder: Path, *, chat_template: bool = True) -> Path:
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=256,
+        max_position_embeddings=positions,
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
         bos_token_id=tokenizer.bos_token_id,
@@ -156,3 +162,67 @@ def optimized_artifact_id(version: "ModelVersionResponse") -> uuid.UUID:
     artifact = version.get_artifact(OPTIMIZED_MODEL_ARTIFACT)
     assert artifact is not None, f"version {version.number} has no {OPTIMIZED_MODEL_ARTIFACT} artifact"
     return artifact.id
+
+
+def write_config(path: Path, parameters: dict[str, Any], **options: Any) -> str:
+    """A run config file: ZenML's run `options` and the pipeline's `parameters`; its path."""
+    import yaml
+
+    path.write_text(yaml.safe_dump({**options, "parameters": parameters}))
+    return str(path)
+
+
+def sample_continuous_training(
+    tmp_path: Path, site: "SampleSite", settings: "Settings", model_name: str
+) -> dict[str, str]:
+    """A continuous-training config (each stage's file written under tmp_path) on a slice of the sample site.
+
+    One author's posts (three extracts), a tiny Llama trained for one epoch as `model_name`, evaluation with no
+    promotion margin, and the optimize stage without GGUF.
+    """
+    import yaml
+
+    from tests.conftest import REPO_ROOT, sample_site_etl_config
+
+    tiny = str(make_tiny_llama(tmp_path / "tiny", positions=4096))
+    training = {"base_model": tiny, "model_name": model_name, "num_train_epochs": 1, "learning_rate": 5e-3}
+    training |= {"max_length": 64, "lora": {"r": 4, "alpha": 8}, "logging_steps": 1}
+    site.write_git_mirror(settings.data_dir / "sample-site" / "git")
+    datasets = {}
+    for name in ("generate_instruct_datasets.yaml", "generate_preference_datasets.yaml"):
+        data = yaml.safe_load((REPO_ROOT / "configs" / name).read_text())["parameters"]
+        data["dataset"]["extracts"] = {"categories": ["posts"], "max_per_category": 3}
+        data["dataset"]["generation"] |= {
+            "max_new_tokens": 16,
+            "rejected_max_new_tokens": 16,
+            "rejected_max_per_category": 3,
+        }
+        datasets[name] = write_config(tmp_path / name, data)
+    etl = sample_site_etl_config(site, "digital_data_etl_theo_brandt.yaml", "Theo Brandt")
+    data_side = {
+        "etl_configs": [write_config(tmp_path / "etl.yaml", etl["parameters"])],
+        "feature_config": "configs/feature_engineering.yaml",
+        "instruct_config": datasets["generate_instruct_datasets.yaml"],
+        "preference_config": datasets["generate_preference_datasets.yaml"],
+    }
+    evaluation = {
+        "model_name": model_name,
+        "base_model": tiny,
+        "max_length": 64,
+        "generation": {"max_new_tokens": 8},
+        "output_dir": str(tmp_path / "evaluation"),
+        # One epoch of a tiny random model lowers perplexity by a little; with no margin, any gain promotes, and a
+        # second run's equal model shows the refusal.
+        "promotion": {"metric": "perplexity", "min_improvement": 0.0},
+    }
+    return {
+        "data_config": write_config(tmp_path / "data.yaml", data_side),
+        "sft_config": write_config(tmp_path / "sft.yaml", training),
+        "dpo_config": write_config(tmp_path / "dpo.yaml", {**training, "finetuning_type": "dpo"}),
+        "evaluation_config": write_config(tmp_path / "evaluation.yaml", evaluation),
+        # No GGUF: llama.cpp's converter knows only published tokenizers, not the tiny model's own BPE; the GGUF step
+        # is tested with the packaged SmolLM2's tokenizer in tests/integration/test_gguf_export.py.
+        "optimize_config": write_config(
+            tmp_path / "optimize.yaml", {"model_name": model_name, "max_length": 64, "gguf_format": "none"}
+        ),
+    }

@@ -128,6 +128,30 @@ def schedule_refusal(pipeline: str, cron: str) -> str | None:
     )
 
 
+def load_config(name: str, path: Path, version: str | None = None) -> tuple[RunConfig, dict[str, object]]:
+    """The pipeline's typed config from `path` (ConfigError, one line, when it is wrong) and ZenML's run options."""
+    entry = PIPELINES[name]
+    model = entry.load_config_model()
+    content = read_config_file(path)
+    parameters = content.get("parameters")
+    if version is not None:
+        if "version" not in model.model_fields:
+            raise ConfigError(f"--version is for pipelines whose config has a version; {name} has none.")
+        parameters = {**(parameters or {}), "version": version}
+    config = parse_run_config(parameters, model, source=str(path))
+    return config, {key: value for key, value in content.items() if key != "parameters"}
+
+
+def launch(name: str, config: RunConfig, run_options: dict[str, object]) -> None:
+    """Run the pipeline with ZenML's own run options (enable_cache, settings, ...); RuntimeError when it fails."""
+    pipeline = load_pipeline(name)
+    with tempfile.TemporaryDirectory(prefix="llm-twin-run-") as folder:
+        # ZenML's own run options keep their usual YAML form.
+        options_file = Path(folder) / "run.yaml"
+        options_file.write_text(yaml.safe_dump(run_options), encoding="utf-8")
+        pipeline.with_options(config_path=str(options_file))(config=config)  # type: ignore[attr-defined]
+
+
 def main(argv: list[str] | None = None) -> int:
     listing = "\n".join(f"  {name:<26}{entry.summary}" for name, entry in PIPELINES.items())
     parser = argparse.ArgumentParser(
@@ -159,18 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     entry = PIPELINES[args.pipeline]
     path: Path = args.config or entry.config
     try:
-        model = entry.load_config_model()
-        content = read_config_file(path)
-        parameters = content.get("parameters")
-        if args.version is not None:
-            if "version" not in model.model_fields:
-                raise ConfigError(f"--version is for pipelines whose config has a version; {args.pipeline} has none.")
-            parameters = {**(parameters or {}), "version": args.version}
-        config = parse_run_config(parameters, model, source=str(path))
+        config, run_options = load_config(args.pipeline, path, args.version)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    run_options = {key: value for key, value in content.items() if key != "parameters"}
     if args.print_config:
         effective = {**run_options, "parameters": config.model_dump(mode="json")}
         print(yaml.safe_dump(effective, sort_keys=False, allow_unicode=True), end="")
@@ -182,19 +198,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {refusal}", file=sys.stderr)
             return 2
         run_options["schedule"] = {"cron_expression": args.schedule}
-    pipeline = load_pipeline(args.pipeline)
     if args.no_cache:
         run_options["enable_cache"] = False
-    with tempfile.TemporaryDirectory(prefix="llm-twin-run-") as folder:
-        # ZenML's own run options (enable_cache, settings, steps, ...) keep their usual YAML form.
-        options_file = Path(folder) / "run.yaml"
-        options_file.write_text(yaml.safe_dump(run_options), encoding="utf-8")
-        try:
-            pipeline.with_options(config_path=str(options_file))(config=config)  # type: ignore[attr-defined]
-        except RuntimeError as error:
-            # ZenML has already logged the failing step's traceback; end with one line that says what failed.
-            print(f"error: the {args.pipeline} pipeline failed: {error}", file=sys.stderr)
-            return 1
+    try:
+        launch(args.pipeline, config, run_options)
+    except RuntimeError as error:
+        # ZenML has already logged the failing step's traceback; end with one line that says what failed.
+        print(f"error: the {args.pipeline} pipeline failed: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

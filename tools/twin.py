@@ -172,8 +172,10 @@ def build_retriever(
     )
 
 
-def build_twin(settings: Settings, *, generate: bool = True) -> RagTwin:
+def build_twin(settings: Settings, *, generate: bool = True, model_name: str = TWIN_MODEL_NAME) -> RagTwin:
     """The whole twin: stores, retriever, and (unless `generate` is False) the answering model, loaded now.
+
+    `model_name`: the registry model whose production version answers.
 
     Closing the twin releases the stores (the embedded Qdrant Edge store is locked while open)."""
     cleanup = ExitStack()
@@ -186,17 +188,17 @@ def build_twin(settings: Settings, *, generate: bool = True) -> RagTwin:
         llm: StreamingLLM | None = None
         counter: TokenCounter | None = None
         model_ready: Callable[[], bool] = lambda: True  # noqa: E731 - remote backends load nothing here
-        model_name = "retrieval only"
+        answered_by = "retrieval only"
         serving: dict[str, str] = {"engine": "none (retrieval only)"}
         if generate and settings.LLM_BACKEND == "local":
-            served = local_answer_model(settings)
+            served = local_answer_model(settings, model_name)
             generator = served.llm
             cleanup.callback(generator.close)
-            llm, counter, model_ready, model_name = generator, generator, lambda: generator.loaded, generator.model_id
+            llm, counter, model_ready, answered_by = generator, generator, lambda: generator.loaded, generator.model_id
             serving = served.serving
         elif generate:
             llm, counter = build_remote_streaming_llm(settings)
-            model_name = f"{llm.model_id} ({settings.LLM_BACKEND})"
+            answered_by = f"{llm.model_id} ({settings.LLM_BACKEND})"
             serving = {"model": llm.model_id, "engine": settings.LLM_BACKEND}
         budget = None
         if counter is not None:
@@ -213,7 +215,7 @@ def build_twin(settings: Settings, *, generate: bool = True) -> RagTwin:
         return RagTwin(
             retriever,
             llm,
-            model_name=model_name,
+            model_name=answered_by,
             readiness_checks={
                 "warehouse": lambda: bool(client.admin.command("ping")),
                 "vector_store": lambda: store.collection_names() is not None,

@@ -6,7 +6,11 @@ number, and get the merged model's folder, copied once from the artifact store i
 
 import os
 import shutil
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -126,6 +130,28 @@ def find_trained_version(model_name: str, tag: str, training_key: str) -> "Model
     return None
 
 
+@contextmanager
+def uninterrupted(what: str) -> Iterator[None]:
+    """Hold Ctrl-C until the block has run, so that a registry write is made whole or not at all.
+
+    A registry write: a version with its artifacts and metadata, a stage change, an export linked and described.
+    The KeyboardInterrupt comes right after the block. Signals reach the main thread only, so elsewhere the block
+    runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if held:
+        logger.warning("Ctrl-C was held until {} was written whole; stopping now.", what)
+        raise KeyboardInterrupt
+
+
 def register_version(
     model_name: str,
     tag: str,
@@ -143,18 +169,19 @@ def register_version(
     from zenml.models import ModelVersionPipelineRunRequest
 
     client = Client()
-    try:
-        client.get_model(model_name)
-    except KeyError:
-        client.create_model(name=model_name, description=MODEL_DESCRIPTION)
-    version = client.create_model_version(model_name, tags=[tag], description=MODEL_DESCRIPTION)
-    for artifact in artifacts:
-        link_artifact_version_to_model_version(artifact, version)
-    if pipeline_run_id is not None:
-        client.zen_store.create_model_version_pipeline_run_link(
-            ModelVersionPipelineRunRequest(model_version=version.id, pipeline_run=pipeline_run_id)
-        )
-    log_metadata(metadata=metadata, model_version_id=version.id)
+    with uninterrupted(f"the new {model_name} version"):
+        try:
+            client.get_model(model_name)
+        except KeyError:
+            client.create_model(name=model_name, description=MODEL_DESCRIPTION)
+        version = client.create_model_version(model_name, tags=[tag], description=MODEL_DESCRIPTION)
+        for artifact in artifacts:
+            link_artifact_version_to_model_version(artifact, version)
+        if pipeline_run_id is not None:
+            client.zen_store.create_model_version_pipeline_run_link(
+                ModelVersionPipelineRunRequest(model_version=version.id, pipeline_run=pipeline_run_id)
+            )
+        log_metadata(metadata=metadata, model_version_id=version.id)
     return client.get_model_version(model_name, version.number)
 
 

@@ -27,6 +27,7 @@ from llm_engineering.model.registry import (
     ModelFolderMaterializer,
     find_model_version,
     load_model_folder,
+    uninterrupted,
     version_artifact,
 )
 from steps.metadata import record_metadata
@@ -92,9 +93,10 @@ def export_gguf_version(config: OptimizeModelConfig) -> Annotated[dict[str, Any]
         "location": artifact.uri,
         "source_artifact_id": str(source_artifact.id),
     }
-    link_artifact_version_to_model_version(artifact, version)
-    log_metadata(metadata={GGUF_METADATA: summary}, model_version_id=version.id)
-    log_metadata(metadata=summary, artifact_version_id=artifact.id)
+    with uninterrupted(f"the GGUF export of {config.model_name} version {number}"):
+        link_artifact_version_to_model_version(artifact, version)
+        log_metadata(metadata={GGUF_METADATA: summary}, model_version_id=version.id)
+        log_metadata(metadata=summary, artifact_version_id=artifact.id)
     record_metadata(summary)
     message = (
         f"{config.model_name} version {number}: GGUF {config.gguf_format}, {export.size_mb:.1f} MB, perplexity "

@@ -31,6 +31,7 @@ from llm_engineering.model.registry import (
     ModelFolderMaterializer,
     find_model_version,
     load_model_folder,
+    uninterrupted,
     version_artifact,
 )
 from steps.evaluating.evaluate import instruct_test_rows
@@ -99,9 +100,10 @@ def optimize_version(config: OptimizeModelConfig) -> Annotated[dict[str, Any], "
             ModelFolder(export.folder), OPTIMIZED_MODEL_ARTIFACT, materializer=ModelFolderMaterializer
         )
         shutil.rmtree(export.folder, ignore_errors=True)
-    link_artifact_version_to_model_version(artifact, version)
-    log_metadata(metadata={OPTIMIZATION_METADATA: summary}, model_version_id=version.id)
-    log_metadata(metadata=summary, artifact_version_id=artifact.id)
+    with uninterrupted(f"the export of {config.model_name} version {number}"):
+        link_artifact_version_to_model_version(artifact, version)
+        log_metadata(metadata={OPTIMIZATION_METADATA: summary}, model_version_id=version.id)
+        log_metadata(metadata=summary, artifact_version_id=artifact.id)
     record_metadata(summary)
     if served:
         logger.info(

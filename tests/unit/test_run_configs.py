@@ -29,6 +29,7 @@ CONFIG_PIPELINES = {
     "training": "training",
     "evaluating": "evaluating",
     "continuous_training": "continuous-training",
+    "quickstart": "continuous-training",
     "optimize_model": "optimize-model",
 }
 

@@ -8,13 +8,14 @@ from zenml import log_metadata
 from zenml.enums import ModelStages
 from zenml.model.model import Model
 
-from llm_engineering.model.registry import find_model_version
+from llm_engineering.model.registry import find_model_version, uninterrupted
 
 
 def promote_to_production(model_name: str, version: int, *, decided_by: str, reason: str) -> None:
     """Set `version` to production (the previous production version is archived) and record why on the version."""
-    Model(name=model_name, version=version).set_stage(ModelStages.PRODUCTION, force=True)
-    record_promotion(model_name, version, promoted=True, decided_by=decided_by, reason=reason)
+    with uninterrupted(f"the promotion of {model_name} version {version}"):
+        Model(name=model_name, version=version).set_stage(ModelStages.PRODUCTION, force=True)
+        record_promotion(model_name, version, promoted=True, decided_by=decided_by, reason=reason)
     logger.info("{} version {} is now in production ({}): {}", model_name, version, decided_by, reason)
 
 
