@@ -270,7 +270,7 @@ def stage_results(
     return results
 
 
-def ask_twin(question: str, max_new_tokens: int, model_name: str, emit: Callable[[str], None]) -> dict[str, Any]:
+def ask_twin(question: str, params: GenerationParams, model_name: str, emit: Callable[[str], None]) -> dict[str, Any]:
     """The question to `model_name`'s production twin through the RAG core: the sources, then the streamed answer."""
     from llm_engineering.settings import get_settings
     from tools.twin import build_twin
@@ -291,7 +291,7 @@ def ask_twin(question: str, max_new_tokens: int, model_name: str, emit: Callable
             emit(f"  {rank}. {chunk.author_full_name}  {chunk.link}  {shown}")
         emit("Answer:")
         pieces: list[str] = []
-        stream: Iterator[str] = twin.stream_answer(retrieval, [], GenerationParams(max_new_tokens=max_new_tokens))
+        stream: Iterator[str] = twin.stream_answer(retrieval, [], params)
         try:
             for piece in stream:
                 pieces.append(piece)
@@ -411,7 +411,14 @@ def main(argv: list[str] | None = None) -> int:
         announcer.announce(stages[-1])
         asked = time.monotonic()
         try:
-            answer = ask_twin(args.question, args.max_new_tokens, model_name, lambda line: print(line, flush=True))
+            # The decoding the evaluation scored the twin's answers with (its repetition controls included).
+            decoding = config.evaluation_config.generation
+            params = GenerationParams(
+                max_new_tokens=args.max_new_tokens,
+                repetition_penalty=decoding.repetition_penalty,
+                no_repeat_ngram_size=decoding.no_repeat_ngram_size,
+            )
+            answer = ask_twin(args.question, params, model_name, lambda line: print(line, flush=True))
         except KeyboardInterrupt:
             ask.status, ask.error = "interrupted", "interrupted (Ctrl-C)"
         except (LLMTwinError, ValueError) as error:

@@ -4,9 +4,13 @@ No trained cross-encoder ships in any wheel, so on a machine without the Hub the
 A cross-encoder built from a plain encoder would get a randomly initialised head and rank at random: refused.
 """
 
+import os
+import socket
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 from loguru import logger
 
@@ -34,18 +38,43 @@ class CrossEncoderReranker:
         return [float(score) for score in scores]
 
 
+def hub_reachable(timeout_s: float = 3.0) -> bool:
+    """Whether the Hugging Face Hub (HF_ENDPOINT) takes a connection here; HF_HUB_OFFLINE=1 means no, unasked.
+
+    Asked once before a download, because the Hub client retries an unreachable host for about 25 s per file.
+    """
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return False
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    host = endpoint.hostname or "huggingface.co"
+    port = endpoint.port or (80 if endpoint.scheme == "http" else 443)
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError:
+        return False
+    return True
+
+
 @lru_cache(maxsize=2)
 def load_cross_encoder(model_id: str, device: str) -> CrossEncoderReranker | None:
-    """The reranker, or None (logged once per process) when the model cannot load or its head is untrained."""
+    """The reranker, or None (logged once per process) when the model cannot load or its head is untrained.
+
+    A Hub id loads from the local cache alone when the Hub cannot be reached.
+    """
     from transformers import AutoModelForSequenceClassification
 
+    local_only = not Path(model_id).expanduser().is_dir() and not hub_reachable()
     try:
-        _, info = AutoModelForSequenceClassification.from_pretrained(model_id, output_loading_info=True)
+        _, info = AutoModelForSequenceClassification.from_pretrained(
+            model_id, output_loading_info=True, local_files_only=local_only
+        )
     except (OSError, ValueError) as error:
+        where = " (the Hub is not reachable from here and it is not in the local cache)" if local_only else ""
         logger.warning(
-            "No reranking: the cross-encoder {} does not load here ({}). Chunks are ranked by fused score; set "
+            "No reranking: the cross-encoder {} does not load here{} ({}). Chunks are ranked by fused score; set "
             "RERANKING_CROSS_ENCODER_MODEL_ID to a trained cross-encoder folder, or allow Hub access, to rerank.",
             model_id,
+            where,
             str(error).splitlines()[0][:200],
         )
         return None
@@ -61,4 +90,4 @@ def load_cross_encoder(model_id: str, device: str) -> CrossEncoderReranker | Non
     from sentence_transformers import CrossEncoder
 
     logger.info("Reranking with the cross-encoder {} on {}.", model_id, device)
-    return CrossEncoderReranker(CrossEncoder(model_id, device=device), model_id)
+    return CrossEncoderReranker(CrossEncoder(model_id, device=device, local_files_only=local_only), model_id)

@@ -2,6 +2,8 @@
 HTTP, and the remote backend wiring."""
 
 import json
+import socket
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,7 +16,7 @@ from llm_engineering.infrastructure.llm.factory import build_remote_streaming_ll
 from llm_engineering.infrastructure.llm.openai_compatible import OpenAICompatibleClient
 from llm_engineering.infrastructure.llm.prompt import CharacterTokenEstimate
 from llm_engineering.infrastructure.llm.remote_calls import RetryPolicy
-from llm_engineering.infrastructure.reranking import load_cross_encoder
+from llm_engineering.infrastructure.reranking import hub_reachable, load_cross_encoder
 from llm_engineering.settings import load_settings
 from tests.conftest import free_port
 from tests.service_support import serving
@@ -96,3 +98,28 @@ def test_a_cross_encoder_without_a_trained_head_or_out_of_reach_is_skipped(caplo
     finally:
         logger.remove(handler)
     assert "no trained classification head" in caplog.text and "does not load here" in caplog.text
+
+
+def test_an_unreachable_hub_is_found_out_at_once_and_the_reranker_skipped_without_retries(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from loguru import logger
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{listening.getsockname()[1]}")
+        assert hub_reachable() is True
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    assert hub_reachable() is False
+    handler = logger.add(caplog.handler, level="WARNING", format="{message}")
+    started = time.monotonic()
+    try:
+        assert load_cross_encoder("cross-encoder/not-cached-anywhere", "cpu") is None
+    finally:
+        logger.remove(handler)
+    assert time.monotonic() - started < 10  # the Hub client's own retries would take about 25 s per file
+    assert "the Hub is not reachable from here" in caplog.text
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert hub_reachable() is False
