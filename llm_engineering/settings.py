@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     API_MAX_INPUT_CHARS: int = Field(default=4000, ge=1)
     API_MAX_MESSAGES: int = Field(default=32, ge=1)
     API_MAX_NEW_TOKENS: int = Field(default=512, ge=1)
+    # Repetition controls of every answer: the evaluation's own (EvaluationConfig.generation), so that what is
+    # scored is what is served. 1.0 and 0 turn them off (plain greedy decoding).
+    API_REPETITION_PENALTY: float = Field(default=1.1, ge=1.0)
+    API_NO_REPEAT_NGRAM_SIZE: int = Field(default=4, ge=0)
     API_REQUEST_TIMEOUT_S: float = Field(default=120.0, gt=0)
     API_MAX_CONCURRENT_REQUESTS: int = Field(default=8, ge=1)
 

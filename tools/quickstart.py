@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from llm_engineering.domain.exceptions import ConfigError, LLMTwinError
 from llm_engineering.domain.ports import GenerationParams
 from llm_engineering.model.continuous_training import ContinuousTrainingConfig
+from llm_engineering.settings import get_settings
 from tools.cli_logging import configure_logging
 from tools.rag import DEFAULT_QUESTION
 from tools.run import launch, load_config
@@ -272,7 +273,6 @@ def stage_results(
 
 def ask_twin(question: str, params: GenerationParams, model_name: str, emit: Callable[[str], None]) -> dict[str, Any]:
     """The question to `model_name`'s production twin through the RAG core: the sources, then the streamed answer."""
-    from llm_engineering.settings import get_settings
     from tools.twin import build_twin
 
     twin = build_twin(get_settings(), model_name=model_name)
@@ -411,12 +411,12 @@ def main(argv: list[str] | None = None) -> int:
         announcer.announce(stages[-1])
         asked = time.monotonic()
         try:
-            # The decoding the evaluation scored the twin's answers with (its repetition controls included).
-            decoding = config.evaluation_config.generation
+            # As the service answers: its repetition controls, by default the evaluation's.
+            settings = get_settings()
             params = GenerationParams(
                 max_new_tokens=args.max_new_tokens,
-                repetition_penalty=decoding.repetition_penalty,
-                no_repeat_ngram_size=decoding.no_repeat_ngram_size,
+                repetition_penalty=settings.API_REPETITION_PENALTY,
+                no_repeat_ngram_size=settings.API_NO_REPEAT_NGRAM_SIZE,
             )
             answer = ask_twin(args.question, params, model_name, lambda line: print(line, flush=True))
         except KeyboardInterrupt:

@@ -72,7 +72,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.no_generate:
                 return 0
             print(f"\nAnswer ({twin.model_name}):", flush=True)
-            stream = twin.stream_answer(retrieval, [], GenerationParams(max_new_tokens=args.max_new_tokens))
+            params = GenerationParams(
+                max_new_tokens=args.max_new_tokens,
+                repetition_penalty=settings.API_REPETITION_PENALTY,
+                no_repeat_ngram_size=settings.API_NO_REPEAT_NGRAM_SIZE,
+            )
+            stream = twin.stream_answer(retrieval, [], params)
             try:
                 for piece in stream:
                     print(piece, end="", flush=True)

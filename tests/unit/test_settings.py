@@ -103,3 +103,12 @@ def test_opik_is_on_only_when_configured(monkeypatch: pytest.MonkeyPatch) -> Non
     assert not load_settings(_env_file=None, OPIK_URL_OVERRIDE="  ").opik_enabled
     assert load_settings(_env_file=None, OPIK_URL_OVERRIDE="http://127.0.0.1:5173/api").opik_enabled
     assert load_settings(_env_file=None, OPIK_API_KEY="opik-key-1").opik_enabled
+
+
+def test_the_service_answers_with_the_repetition_controls_the_evaluation_scores_with() -> None:
+    from llm_engineering.model.evaluation.config import EvaluationConfig
+
+    settings = load_settings(_env_file=None)
+    scored = EvaluationConfig().generation
+    assert scored.repetition_penalty == settings.API_REPETITION_PENALTY
+    assert scored.no_repeat_ngram_size == settings.API_NO_REPEAT_NGRAM_SIZE

@@ -22,6 +22,8 @@ class ServiceConfig:
     max_new_tokens: int
     request_timeout_s: float
     max_concurrent_requests: int
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ServiceConfig":
@@ -33,6 +35,8 @@ class ServiceConfig:
             max_new_tokens=settings.API_MAX_NEW_TOKENS,
             request_timeout_s=settings.API_REQUEST_TIMEOUT_S,
             max_concurrent_requests=settings.API_MAX_CONCURRENT_REQUESTS,
+            repetition_penalty=settings.API_REPETITION_PENALTY,
+            no_repeat_ngram_size=settings.API_NO_REPEAT_NGRAM_SIZE,
         )
 
 

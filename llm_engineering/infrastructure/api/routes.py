@@ -141,7 +141,11 @@ async def rag(
     call = TwinCall(
         answerer, tracer, route="rag", request_id=request_id, timeout_s=config.request_timeout_s, hold_slot=limiter.hold
     )
-    params = GenerationParams(max_new_tokens=min(DEFAULT_MAX_NEW_TOKENS, config.max_new_tokens))
+    params = GenerationParams(
+        max_new_tokens=min(DEFAULT_MAX_NEW_TOKENS, config.max_new_tokens),
+        repetition_penalty=config.repetition_penalty,
+        no_repeat_ngram_size=config.no_repeat_ngram_size,
+    )
     with http_errors(call):
         retrieval = await call.retrieve(body.query, k=body.k, author_full_name=body.author_full_name)
         stream = call.start_answer(retrieval, [], params)
@@ -217,7 +221,11 @@ def _conversation(body: ChatCompletionRequest, config: ServiceConfig) -> tuple[s
 
 def _params(body: ChatCompletionRequest, config: ServiceConfig) -> GenerationParams:
     wanted = body.max_completion_tokens or body.max_tokens or DEFAULT_MAX_NEW_TOKENS
-    params = GenerationParams(max_new_tokens=min(wanted, config.max_new_tokens))
+    params = GenerationParams(
+        max_new_tokens=min(wanted, config.max_new_tokens),
+        repetition_penalty=config.repetition_penalty,
+        no_repeat_ngram_size=config.no_repeat_ngram_size,
+    )
     given: dict[str, Any] = {"temperature": body.temperature, "top_p": body.top_p, "seed": body.seed}
     try:
         given["stop"] = body.stop_strings() or None
