@@ -10,8 +10,10 @@ often quotes; a draft model (`draft_model=` folder) proposes them by speculative
 both give exactly the tokens that plain decoding gives.
 """
 
+import ctypes
 import itertools
 import queue
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +29,21 @@ _END = object()
 # Tokens proposed per step by prompt lookup or a draft model, and the longest prompt n-gram prompt lookup matches.
 ASSISTANT_TOKENS = 5
 MAX_NGRAM_SIZE = 3
+
+
+class _SignalStack(ctypes.Structure):
+    """Linux's stack_t, for sigaltstack(2)."""
+
+    _fields_ = (("ss_sp", ctypes.c_void_p), ("ss_flags", ctypes.c_int), ("ss_size", ctypes.c_size_t))
+
+
+def _signal_stack(new: _SignalStack | None = None) -> _SignalStack | None:
+    """This thread's alternate signal stack, after setting `new` when given; None where sigaltstack is not at hand."""
+    if not sys.platform.startswith("linux"):
+        return None
+    current = _SignalStack()
+    failed = ctypes.CDLL(None).sigaltstack(ctypes.byref(new) if new is not None else None, ctypes.byref(current))
+    return None if failed else current
 
 
 @dataclass(frozen=True)
@@ -124,6 +141,7 @@ class OpenVINOGenerator:
         self._pipeline: Any = None
         self._tokenizer: Any = None
         self._thread: threading.Thread | None = None
+        self._signal_stack: tuple[int, _SignalStack] | None = None
 
     @property
     def model_id(self) -> str:
@@ -167,6 +185,8 @@ class OpenVINOGenerator:
             if self._prompt_lookup:
                 properties["prompt_lookup"] = True
             if self._draft_model is not None:
+                stack = _signal_stack()
+                self._signal_stack = (threading.get_ident(), stack) if stack is not None else None
                 properties["draft_model"] = openvino_genai.draft_model(str(self._draft_model), self._device)
             logger.info("Loading {} from {} on OpenVINO GenAI ({}).", self._model_id, self._folder, self.engine)
             try:
@@ -237,11 +257,23 @@ class OpenVINOGenerator:
         return answers
 
     def close(self) -> None:
-        """Stop the engine thread once the running requests are cancelled."""
-        if self._thread is not None:
-            self._inbox.put(None)
-            self._thread.join(timeout=30)
-            self._thread = None
+        """Stop the engine thread once the running requests are cancelled, and release the model."""
+        if self._thread is None:
+            return
+        self._inbox.put(None)
+        self._thread.join(timeout=30)
+        released = not self._thread.is_alive()
+        self._thread = None
+        if released:
+            self._pipeline = self._tokenizer = None
+        if released and self._signal_stack is not None:
+            # A speculative pipeline, destroyed, leaves the loading thread's alternate signal stack pointing at memory
+            # it freed (OpenVINO GenAI 2026.4): the next signal that thread handles, Ctrl-C or a timeout's alarm,
+            # would crash the process. Put back the stack that thread had before.
+            thread, stack = self._signal_stack
+            if thread == threading.get_ident():
+                _signal_stack(stack)
+                self._signal_stack = None
 
     def _config(self, params: GenerationParams) -> Any:
         import openvino_genai
