@@ -45,7 +45,7 @@ from pathlib import Path
 import httpx
 
 from llm_engineering.domain.ports import ChatMessage, GenerationParams
-from llm_engineering.domain.rag import ContextChunk, Retrieval
+from llm_engineering.domain.rag import ContextChunk, ReadinessCheck, Retrieval
 from llm_engineering.domain.types import DataCategory
 
 QUERIES = [
@@ -90,8 +90,8 @@ class StandInAnswerer:
     def serving(self) -> dict[str, str]:
         return {"engine": "stand-in"}
 
-    def readiness(self) -> dict[str, bool]:
-        return {"warehouse": True, "vector_store": True, "model": True}
+    def readiness(self) -> dict[str, ReadinessCheck]:
+        return {name: ReadinessCheck(True, "answers") for name in ("warehouse", "vector_store", "model")}
 
 
 def _serve_stand_in(port: int) -> None:

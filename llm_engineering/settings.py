@@ -190,12 +190,19 @@ class Settings(BaseSettings):
             raise ValueError("SAGEMAKER_MIN_REPLICAS must not exceed SAGEMAKER_MAX_REPLICAS")
         if self.MAX_INPUT_LENGTH >= self.MAX_TOTAL_TOKENS:
             raise ValueError("MAX_INPUT_LENGTH must be below MAX_TOTAL_TOKENS (TGI refuses to start otherwise)")
+        return self
+
+    def check_service_binding(self) -> None:
+        """Refuse to serve beyond this machine without an API key; checked where the service starts, not on load.
+
+        Raises:
+            SettingsError: API_HOST is not a loopback address, API_KEY is unset and API_ALLOW_NO_KEY is false.
+        """
         if self.API_KEY is None and not self.API_ALLOW_NO_KEY and not _is_loopback(self.API_HOST):
-            raise ValueError(
+            raise SettingsError(
                 f"API_HOST={self.API_HOST} exposes the service beyond this machine without API_KEY; "
                 "set API_KEY, bind 127.0.0.1, or set API_ALLOW_NO_KEY=true on purpose"
             )
-        return self
 
     @property
     def opik_enabled(self) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from llm_engineering.domain.ports import ChatMessage, GenerationParams
-from llm_engineering.domain.rag import ContextChunk, Retrieval
+from llm_engineering.domain.rag import ContextChunk, ReadinessCheck, Retrieval
 from llm_engineering.domain.tracing import RequestTrace
 from llm_engineering.domain.types import DataCategory
 
@@ -108,8 +108,11 @@ class ScriptedAnswerer:
     def serving(self) -> dict[str, str]:
         return {"engine": "stand-in"}
 
-    def readiness(self) -> dict[str, bool]:
-        return dict(self.checks)
+    def readiness(self) -> dict[str, ReadinessCheck]:
+        return {
+            name: ReadinessCheck(ready, "answers" if ready else "does not answer")
+            for name, ready in self.checks.items()
+        }
 
 
 @dataclass

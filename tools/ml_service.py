@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None, answerer_factory: AnswererFactory = buil
     overrides = {name: value for name, value in (("API_HOST", args.host), ("API_PORT", args.port)) if value}
     try:
         settings = load_settings(**overrides) if overrides else get_settings()
+        settings.check_service_binding()
     except LLMTwinError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -44,13 +44,6 @@ class Chunk(FeatureModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-class EmbeddedChunk(Chunk):
-    """A chunk with its vector and the model that made it."""
-
-    embedding: list[float]
-    embedding_model_id: str
-
-
 class ScoredChunk(FeatureModel):
     """A search hit: the chunk payload and its similarity score."""
 

@@ -38,6 +38,14 @@ class Retrieval:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ReadinessCheck:
+    """One dependency's state for GET /ready: whether it answers now, and what it said (or why not)."""
+
+    ready: bool
+    message: str
+
+
 class TwinAnswerer(Protocol):
     """The twin behind the REST service and `tools.rag`: retrieve context, then stream an answer grounded in it."""
 
@@ -61,6 +69,6 @@ class TwinAnswerer(Protocol):
         """The answer's text pieces as they are generated; closing the iterator stops the generation."""
         ...
 
-    def readiness(self) -> dict[str, bool]:
-        """Whether each dependency answers right now: "warehouse", "vector_store", "model"."""
+    def readiness(self) -> dict[str, ReadinessCheck]:
+        """Each dependency's state right now: "warehouse", "vector_store", "model", and "engine" when one answers."""
         ...

@@ -15,5 +15,4 @@ from tools.twin import TWIN_MODEL_NAME
 def test_without_a_production_twinllama_deploy_says_what_to_do_and_inference_falls_back(tmp_path: Path) -> None:
     with pytest.raises(PipelineNotAvailableError, match=r"run the training pipeline first.*--model"):
         production_model_location(load_settings(_env_file=None))
-    assert TWIN_MODEL_NAME == "TwinLlama"
     assert find_production_model(TWIN_MODEL_NAME, tmp_path) is None

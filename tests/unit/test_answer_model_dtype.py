@@ -1,5 +1,7 @@
 """Which dtype the answering model loads in."""
 
+from pathlib import Path
+
 import pytest
 
 from llm_engineering.domain.exceptions import LLMError
@@ -25,5 +27,12 @@ def test_an_unknown_dtype_is_named_in_the_error() -> None:
         resolve_dtype("fp8", "cpu")
 
 
-def test_the_cpu_check_answers_without_failing() -> None:
-    assert isinstance(cpu_has_fast_bfloat16(), bool)
+@pytest.mark.skipif(not Path("/proc/cpuinfo").is_file(), reason="the CPU's flags are read from Linux's /proc/cpuinfo")
+def test_the_cpu_check_agrees_with_the_cpus_own_flags() -> None:
+    flags = {
+        flag
+        for line in Path("/proc/cpuinfo").read_text().splitlines()
+        if line.startswith("flags")
+        for flag in line.split(":", 1)[1].split()
+    }
+    assert cpu_has_fast_bfloat16() is bool({"avx512_bf16", "amx_tile"} & flags)

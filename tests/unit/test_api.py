@@ -137,16 +137,21 @@ def test_unknown_route_is_a_json_404(client: TestClient) -> None:
 def test_a_store_going_down_gives_503_on_ready_and_a_json_error_on_rag(
     client: TestClient, answerer: ScriptedAnswerer
 ) -> None:
+    answers = {"ready": True, "message": "answers"}
     assert client.get("/ready").json() == {
         "ready": True,
-        "checks": {"warehouse": True, "vector_store": True, "model": True},
+        "checks": {"warehouse": answers, "vector_store": answers, "model": answers},
         "serving": {"engine": "stand-in"},
     }
     answerer.checks["vector_store"] = False
     answerer.retrieve_error = DataWarehouseUnavailableError("mongodb://user:hunter2@db:27017 refused the connection")
     response = client.get("/ready")
     assert response.status_code == 503
-    assert response.json()["checks"]["vector_store"] is False
+    assert response.json()["checks"] == {
+        "warehouse": answers,
+        "vector_store": {"ready": False, "message": "does not answer"},
+        "model": answers,
+    }
     response = client.post("/rag", json={"query": "GPU costs?"})
     assert response.status_code == 503
     assert "data store is unavailable" in error_of(response)["message"]

@@ -1,20 +1,49 @@
-"""The image runs the service and checks /health; compose's `api` waits for healthy stores and is valid."""
+"""The image runs the service and its healthcheck gets an answer from it; compose's `api` waits for healthy stores
+and is valid."""
 
+import importlib
+import json
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from fastapi.testclient import TestClient
+
+from llm_engineering.infrastructure.api.app import create_app
+from llm_engineering.infrastructure.api.dependencies import ServiceConfig
+from llm_engineering.settings import load_settings
+from tests.twin_fakes import ScriptedAnswerer
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_image_runs_the_service_and_its_healthcheck_calls_health() -> None:
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    assert 'CMD ["python", "-m", "tools.ml_service"]' in dockerfile
-    healthcheck = dockerfile[dockerfile.index("HEALTHCHECK") :].split("\n\n")[0]
-    assert "http://127.0.0.1:8000/health" in healthcheck
+def dockerfile_instruction(name: str) -> str:
+    """The last `name` instruction of the Dockerfile, its continuation lines joined."""
+    joined = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    [*_, last] = [line.strip() for line in joined.splitlines() if line.strip().startswith(f"{name} ")]
+    return last.removeprefix(f"{name} ")
+
+
+def test_the_images_command_is_the_service_entry_point_and_its_healthcheck_gets_200_from_the_app() -> None:
+    command = json.loads(dockerfile_instruction("CMD"))
+    assert command[:2] == ["python", "-m"]
+    entry = importlib.import_module(command[2])
+    assert callable(entry.main) and callable(entry.build_service)
+
+    # The healthcheck asks the container's loopback on the port that the image's ENV gives the service (which listens
+    # on API_HOST=0.0.0.0), and the service's app answers that path without a key.
+    url = urlsplit(shlex.split(dockerfile_instruction("HEALTHCHECK").split(" CMD ", 1)[1])[2])
+    environment = dict(shlex.split(setting)[0].split("=", 1) for setting in dockerfile_instruction("ENV").split())
+    assert url.hostname == "127.0.0.1" and environment["API_HOST"] == "0.0.0.0"  # noqa: S104 - the image's bind
+    assert url.port == int(environment["API_PORT"])
+    settings = load_settings(_env_file=None, API_KEY="image-key")
+    app = create_app(ServiceConfig.from_settings(settings), ScriptedAnswerer, None)
+    with TestClient(app) as client:
+        assert client.get(url.path).status_code == 200
 
 
 def test_compose_api_depends_on_healthy_mongo_and_qdrant() -> None:

@@ -80,11 +80,30 @@ def test_the_service_refuses_to_bind_beyond_loopback_without_a_key(monkeypatch: 
     for name in ("API_KEY", "API_HOST", "API_ALLOW_NO_KEY"):
         monkeypatch.delenv(name, raising=False)
     assert load_settings(_env_file=None).API_HOST == "127.0.0.1"
-    assert load_settings(_env_file=None, API_HOST="::1").API_HOST == "::1"
+    load_settings(_env_file=None).check_service_binding()
+    load_settings(_env_file=None, API_HOST="::1").check_service_binding()
+    exposed = load_settings(_env_file=None, API_HOST="0.0.0.0")  # noqa: S104 - the guard under test
     with pytest.raises(SettingsError, match="API_ALLOW_NO_KEY"):
-        load_settings(_env_file=None, API_HOST="0.0.0.0")  # noqa: S104 - the guard under test
-    assert load_settings(_env_file=None, API_HOST="0.0.0.0", API_KEY="a-real-key").API_KEY is not None  # noqa: S104
-    assert load_settings(_env_file=None, API_HOST="10.0.0.5", API_ALLOW_NO_KEY=True).API_ALLOW_NO_KEY
+        exposed.check_service_binding()
+    load_settings(_env_file=None, API_HOST="0.0.0.0", API_KEY="a-real-key").check_service_binding()  # noqa: S104
+    load_settings(_env_file=None, API_HOST="10.0.0.5", API_ALLOW_NO_KEY=True).check_service_binding()
+
+
+def test_a_bind_address_that_needs_a_key_fails_the_service_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tools.ml_service import main as serve
+
+    for name in ("API_KEY", "API_ALLOW_NO_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("API_HOST", "0.0.0.0")  # noqa: S104 - the guard under test
+    get_settings.cache_clear()
+    try:
+        assert get_settings().API_HOST == "0.0.0.0"  # noqa: S104 - other commands load these settings as they are
+        assert serve([]) == 2
+        assert "API_HOST=0.0.0.0 exposes the service beyond this machine without API_KEY" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
     with pytest.raises(SettingsError, match="API_KEY"):
         load_settings(_env_file=None, API_KEY="changeme")
 

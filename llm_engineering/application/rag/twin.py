@@ -1,5 +1,6 @@
 """RagTwin: the TwinAnswerer the REST service and tools.rag use, made of the retriever and a streaming LLM."""
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from loguru import logger
@@ -8,7 +9,7 @@ from llm_engineering.application.rag.prompts import NO_CONTEXT_ANSWER, answer_co
 from llm_engineering.application.rag.retriever import ContextRetriever
 from llm_engineering.domain.exceptions import LLMError
 from llm_engineering.domain.ports import ChatMessage, GenerationParams, StreamingLLM
-from llm_engineering.domain.rag import Retrieval
+from llm_engineering.domain.rag import ReadinessCheck, Retrieval
 
 
 class RagTwin:
@@ -67,13 +68,30 @@ class RagTwin:
             raise LLMError("This twin was built for retrieval only (generate=False); it cannot answer.")
         return self._llm.stream(answer_conversation(retrieval, history), params)
 
-    def readiness(self) -> dict[str, bool]:
-        """Each probe's answer; a probe that raises counts as not ready."""
-        ready: dict[str, bool] = {}
-        for name, check in self._checks.items():
+    def readiness(self) -> dict[str, ReadinessCheck]:
+        """Each probe's state with its own message (a probe that raises is not ready, and says why), then the engine.
+
+        The engine is ready whenever the twin serves one: its message says which engine answers and why that one
+        (say, the source weights because the export was rejected).
+        """
+        checks: dict[str, ReadinessCheck] = {}
+        for name, probe in self._checks.items():
             try:
-                ready[name] = bool(check())
+                answers = bool(probe())
             except Exception as error:  # a probe failing means "not ready", never a failed /ready request
                 logger.warning("Readiness probe {} failed: {}", name, error)
-                ready[name] = False
-        return ready
+                checks[name] = ReadinessCheck(False, _failure_message(error))
+            else:
+                checks[name] = ReadinessCheck(answers, "answers" if answers else "does not answer")
+        if engine := self._serving.get("engine"):
+            note = self._serving.get("note")
+            checks["engine"] = ReadinessCheck(True, f"{engine}: {note}" if note else engine)
+        return checks
+
+
+def _failure_message(error: Exception) -> str:
+    """The error's type and first line, with any credentials in a URL masked and at most 200 characters."""
+    first_line = (str(error).strip().splitlines() or [""])[0]
+    masked = re.sub(r"://[^/@\s]+@", "://***@", first_line)
+    text = f"{type(error).__name__}: {masked}" if masked else type(error).__name__
+    return text if len(text) <= 200 else text[:199] + "…"

@@ -51,6 +51,7 @@ from llm_engineering.infrastructure.api.twin_calls import TwinCall
 SOURCES_FIELD = "sources"
 DEFAULT_MAX_NEW_TOKENS = GenerationParams().max_new_tokens
 READINESS_TIMEOUT_S = 5.0
+READINESS_CHECKS = ("warehouse", "vector_store", "model")
 
 public = APIRouter()
 protected = APIRouter()
@@ -114,13 +115,16 @@ async def ready(answerer: AnswererDep) -> JSONResponse:
     """Readiness: the model is loaded and every store answers now; 503 naming what does not."""
     try:
         with anyio.fail_after(READINESS_TIMEOUT_S):
-            checks = await anyio.to_thread.run_sync(answerer.readiness, abandon_on_cancel=True)
+            results = await anyio.to_thread.run_sync(answerer.readiness, abandon_on_cancel=True)
+        checks = {name: {"ready": check.ready, "message": check.message} for name, check in results.items()}
     except TimeoutError:
-        checks = {"warehouse": False, "vector_store": False, "model": False}
+        unanswered = {"ready": False, "message": f"the checks gave no answer within {READINESS_TIMEOUT_S:g} s"}
+        checks = {name: unanswered for name in READINESS_CHECKS}
     except Exception as error:  # readiness must report, not fail
         logger.warning("readiness check failed: {}", error)
-        checks = {"warehouse": False, "vector_store": False, "model": False}
-    is_ready = all(checks.values())
+        failed = {"ready": False, "message": "the readiness check failed; the service log says why"}
+        checks = {name: failed for name in READINESS_CHECKS}
+    is_ready = all(check["ready"] for check in checks.values())
     return JSONResponse(
         {"ready": is_ready, "checks": checks, "serving": answerer.serving}, status_code=200 if is_ready else 503
     )
