@@ -5,7 +5,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from llm_engineering.domain.ports import ChatMessage, GenerationParams
+from llm_engineering.domain.ports import ChatMessage, GenerationParams, TokenUsage, finish_reason
 from llm_engineering.domain.rag import ContextChunk, ReadinessCheck, Retrieval
 from llm_engineering.domain.tracing import RequestTrace
 from llm_engineering.domain.types import DataCategory
@@ -38,19 +38,28 @@ def sample_chunks() -> list[ContextChunk]:
 
 
 class ScriptedStream:
-    """An answer's pieces, one every `delay_s`; `close()` stops it and is recorded."""
+    """An answer's pieces, one every `delay_s`, each counted as one token, at most `max_new_tokens` of them; `close()`
+    stops it and is recorded. Once exhausted, `usage` counts the prompt's words as its tokens, as an engine reports."""
 
-    def __init__(self, pieces: Sequence[str], delay_s: float) -> None:
+    def __init__(
+        self, pieces: Sequence[str], delay_s: float, max_new_tokens: int = 512, prompt_tokens: int = 0
+    ) -> None:
         self._pieces = list(pieces)
         self._delay_s = delay_s
+        self._max_new_tokens = max_new_tokens
+        self._prompt_tokens = prompt_tokens
         self.produced = 0
         self.closed = threading.Event()
+        self.usage: TokenUsage | None = None
 
     def __iter__(self) -> "ScriptedStream":
         return self
 
     def __next__(self) -> str:
-        if self.closed.is_set() or self.produced >= len(self._pieces):
+        if self.closed.is_set() or self.produced >= min(len(self._pieces), self._max_new_tokens):
+            ended = self.closed.is_set() or self.produced == len(self._pieces)
+            reason = finish_reason(self.produced, self._max_new_tokens, stopped_early=ended)
+            self.usage = TokenUsage(self._prompt_tokens, self.produced, reason)
             raise StopIteration
         time.sleep(self._delay_s)
         piece = self._pieces[self.produced]
@@ -100,7 +109,8 @@ class ScriptedAnswerer:
         self, retrieval: Retrieval, history: Sequence[ChatMessage], params: GenerationParams
     ) -> Iterator[str]:
         self.calls.append((retrieval.query, list(history), params))
-        stream = ScriptedStream(self.pieces, self.piece_delay_s)
+        prompt_tokens = len(" ".join([retrieval.query, *(message.content for message in history)]).split())
+        stream = ScriptedStream(self.pieces, self.piece_delay_s, params.max_new_tokens, prompt_tokens)
         self.streams.append(stream)
         return stream
 

@@ -251,6 +251,34 @@ class ChatMessage:
 
 
 @dataclass(frozen=True)
+class TokenUsage:
+    """What one answer cost in tokens, and why it ended: "stop" (the model or a stop string) or "length" (max tokens).
+
+    An answer stream that knows it (the local engines) has it as its `usage` attribute once it is exhausted.
+    """
+
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str = "stop"
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt and completion together."""
+        return self.prompt_tokens + self.completion_tokens
+
+
+def reported_usage(pieces: object) -> TokenUsage | None:
+    """The usage an answer stream reports once exhausted; None from a stream that does not count its tokens."""
+    usage = getattr(pieces, "usage", None)
+    return usage if isinstance(usage, TokenUsage) else None
+
+
+def finish_reason(completion_tokens: int, max_new_tokens: int, *, stopped_early: bool) -> str:
+    """The reason an answer ended: "length" when it used its whole token budget and nothing else ended it."""
+    return "length" if completion_tokens >= max_new_tokens and not stopped_early else "stop"
+
+
+@dataclass(frozen=True)
 class GenerationParams:
     """Decoding parameters shared by every LLM backend; temperature 0 means greedy and deterministic."""
 

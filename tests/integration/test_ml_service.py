@@ -9,6 +9,7 @@ import time
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from llm_engineering.settings import get_settings
 from tests.service_support import LiveService, live_service
@@ -38,6 +39,37 @@ def test_the_official_openai_client_chats_streaming_and_not() -> None:
         assert [s["chunk_id"] for s in (chunks[-1].model_extra or {})["sources"]] == ["chunk-1", "chunk-2"]
         with pytest.raises(openai.AuthenticationError):
             openai.OpenAI(base_url=f"{service.url}/v1", api_key="wrong", max_retries=0).models.list()
+
+
+def test_the_openai_client_reads_why_an_answer_ended_and_its_token_usage() -> None:
+    question: list[ChatCompletionMessageParam] = [{"role": "user", "content": "How do you keep GPU costs down?"}]
+    with live_service(ScriptedAnswerer(), API_KEY=KEY) as service:
+        client = openai.OpenAI(base_url=f"{service.url}/v1", api_key=KEY, max_retries=0)
+        whole = client.chat.completions.create(model="twin", messages=question)  # 7 words: 7 prompt tokens here
+        assert whole.choices[0].finish_reason == "stop"
+        assert whole.usage is not None
+        assert (whole.usage.prompt_tokens, whole.usage.completion_tokens, whole.usage.total_tokens) == (7, 7, 14)
+
+        cut = client.chat.completions.create(model="twin", messages=question, max_tokens=3)
+        assert cut.choices[0].message.content == "Keep GPU costs "
+        assert cut.choices[0].finish_reason == "length"
+        assert cut.usage is not None and cut.usage.completion_tokens == 3 and cut.usage.total_tokens == 10
+
+        chunks = list(
+            client.chat.completions.create(
+                model="twin",
+                messages=question,
+                max_tokens=3,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+        )
+        *answer, last = chunks
+        assert answer[-1].choices[0].finish_reason == "length"
+        assert last.choices == [] and last.usage is not None
+        assert (last.usage.prompt_tokens, last.usage.completion_tokens, last.usage.total_tokens) == (7, 3, 10)
+        plain = list(client.chat.completions.create(model="twin", messages=question, stream=True))
+        assert all(chunk.usage is None for chunk in plain) and plain[-1].choices[0].finish_reason == "stop"
 
 
 def test_call_inference_ml_service_does_the_books_curl(

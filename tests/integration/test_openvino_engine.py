@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from llm_engineering.domain.exceptions import LLMError
-from llm_engineering.domain.ports import ChatMessage, GenerationParams
+from llm_engineering.domain.ports import ChatMessage, GenerationParams, TokenUsage
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
 from llm_engineering.infrastructure.llm.openvino_engine import OpenVINOGenerator
 from llm_engineering.model.inference.openvino_export import export_openvino
@@ -116,6 +116,16 @@ def test_each_request_keeps_its_own_token_budget(engine: OpenVINOGenerator) -> N
     assert long.startswith(short)
 
 
+def test_a_stream_counts_its_tokens_and_says_that_max_tokens_cut_it(engine: OpenVINOGenerator) -> None:
+    stream = engine.stream(QUOTING, GenerationParams(max_new_tokens=4))
+    assert stream.usage is None  # known once the answer is over
+    "".join(stream)
+    prompt_tokens = engine.count_tokens(engine.render(QUOTING))
+    usage = stream.usage
+    assert usage is not None and usage == TokenUsage(prompt_tokens, 4, "length")
+    assert usage.total_tokens == prompt_tokens + 4
+
+
 def test_concurrent_requests_get_their_own_answers(engine_f32: OpenVINOGenerator) -> None:
     # f32 compute: in bf16 a random model's near-ties let a batched step pick another token than a lone one.
     questions = [[ChatMessage("user", f"Question number {index}: what is {index} plus one?")] for index in range(6)]
@@ -187,7 +197,7 @@ CTRL_C_AFTER_A_DRAFT_ENGINE = textwrap.dedent(
     """
     import signal, sys
     from pathlib import Path
-    from llm_engineering.domain.ports import ChatMessage, GenerationParams
+    from llm_engineering.domain.ports import ChatMessage, GenerationParams, TokenUsage
     from llm_engineering.infrastructure.llm.openvino_engine import OpenVINOGenerator
 
     engine = OpenVINOGenerator(Path(sys.argv[1]), model_id="tiny", draft_model=Path(sys.argv[2]))

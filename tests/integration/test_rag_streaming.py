@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from llm_engineering.domain.ports import ChatMessage, GenerationParams
+from llm_engineering.domain.ports import ChatMessage, GenerationParams, TokenUsage
 from llm_engineering.infrastructure.llm.local import LocalTransformersClient
 from llm_engineering.infrastructure.llm.local_streaming import TransformersStreamingLLM
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
@@ -93,3 +93,22 @@ def test_a_stop_string_ends_the_answer(generator: TransformersStreamingLLM) -> N
     stopped = "".join(generator.stream(FRANCE, GenerationParams(max_new_tokens=20, stop=(word,))))
 
     assert stopped == full[: full.index(word)]
+
+
+@pytest.mark.slow
+def test_the_stream_counts_its_tokens_and_says_why_it_ended(generator: TransformersStreamingLLM) -> None:
+    prompt_tokens = generator.count_tokens(generator.render(FRANCE))
+    cut = generator.stream(FRANCE, GenerationParams(max_new_tokens=3))
+    assert cut.usage is None  # known once the answer is over
+    "".join(cut)
+    assert cut.usage == TokenUsage(prompt_tokens, 3, "length")
+
+    whole = generator.stream(FRANCE, GenerationParams(max_new_tokens=64))
+    answer = "".join(whole)
+    assert "Paris" in answer and whole.usage is not None
+    assert whole.usage.finish_reason == "stop" and whole.usage.prompt_tokens == prompt_tokens
+    assert generator.count_tokens(answer) <= whole.usage.completion_tokens < 64  # the answer, and its end token
+
+    stopped = generator.stream(FRANCE, GenerationParams(max_new_tokens=64, stop=("Paris",)))
+    "".join(stopped)
+    assert stopped.usage is not None and stopped.usage.finish_reason == "stop"

@@ -8,7 +8,7 @@ from loguru import logger
 from llm_engineering.application.rag.prompts import NO_CONTEXT_ANSWER, answer_conversation
 from llm_engineering.application.rag.retriever import ContextRetriever
 from llm_engineering.domain.exceptions import LLMError
-from llm_engineering.domain.ports import ChatMessage, GenerationParams, StreamingLLM
+from llm_engineering.domain.ports import ChatMessage, GenerationParams, StreamingLLM, TokenUsage
 from llm_engineering.domain.rag import ReadinessCheck, Retrieval
 
 
@@ -63,7 +63,7 @@ class RagTwin:
     ) -> Iterator[str]:
         """The answer grounded in the retrieved chunks; with none, a fixed "no context" answer and no generation."""
         if not retrieval.chunks:
-            return iter([NO_CONTEXT_ANSWER])
+            return _FixedAnswer(NO_CONTEXT_ANSWER)
         if self._llm is None:
             raise LLMError("This twin was built for retrieval only (generate=False); it cannot answer.")
         return self._llm.stream(answer_conversation(retrieval, history), params)
@@ -87,6 +87,20 @@ class RagTwin:
             note = self._serving.get("note")
             checks["engine"] = ReadinessCheck(True, f"{engine}: {note}" if note else engine)
         return checks
+
+
+class _FixedAnswer:
+    """The fixed answer given without context: nothing is generated, so it costs no tokens."""
+
+    def __init__(self, text: str) -> None:
+        self._pieces = iter([text])
+        self.usage = TokenUsage(prompt_tokens=0, completion_tokens=0)
+
+    def __iter__(self) -> "_FixedAnswer":
+        return self
+
+    def __next__(self) -> str:
+        return next(self._pieces)
 
 
 def _failure_message(error: Exception) -> str:

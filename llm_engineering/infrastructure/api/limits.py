@@ -3,6 +3,8 @@
 import threading
 from collections.abc import Callable, Iterator
 
+from llm_engineering.domain.ports import TokenUsage, reported_usage
+
 
 class ConcurrencyLimiter:
     """At most `limit` requests in flight; one more is refused at once instead of queueing behind the model."""
@@ -75,6 +77,11 @@ class AnswerStream:
                 close_now = self._closing
             if close_now:
                 self._close_pieces()
+
+    @property
+    def usage(self) -> TokenUsage | None:
+        """The answer's tokens and why it ended, once exhausted, where the engine counts them (the local ones)."""
+        return reported_usage(self._pieces)
 
     def close(self) -> None:
         """Stop the generation now, or as soon as the piece being generated returns."""

@@ -23,7 +23,7 @@ from llm_engineering.domain.exceptions import (
     LLMTwinError,
     VectorStoreError,
 )
-from llm_engineering.domain.ports import ChatMessage, GenerationParams
+from llm_engineering.domain.ports import ChatMessage, GenerationParams, TokenUsage
 from llm_engineering.domain.rag import Retrieval
 from llm_engineering.infrastructure.api.dependencies import (
     AnswererDep,
@@ -268,12 +268,15 @@ async def chat_completions(
         answer = None if body.stream else await call.answer(stream)
     if answer is not None:
         call.finish(answer=answer)
+        usage = stream.usage
+        message = {"role": "assistant", "content": answer}
         return {
             "id": completion_id,
             "object": "chat.completion",
             "created": created,
             "model": answerer.model_name,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": message, "finish_reason": usage.finish_reason if usage else "stop"}],
+            **({"usage": _usage(usage)} if usage else {}),
             SOURCES_FIELD: _sources(retrieval),
         }
     # The first piece is awaited before the response starts, so a slow or failing backend still gets a
@@ -281,11 +284,20 @@ async def chat_completions(
     with http_errors(call):
         first = await call.next_piece(stream)
     chunk = _ChunkWriter(completion_id, created, answerer.model_name)
+    include_usage = body.stream_options is not None and body.stream_options.include_usage
     return StreamingResponse(
-        _sse(call, stream, first, chunk, retrieval),
+        _sse(call, stream, first, chunk, retrieval, include_usage=include_usage),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+def _usage(usage: TokenUsage) -> dict[str, int]:
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
 
 
 def _sources(retrieval: Retrieval) -> list[dict[str, Any]]:
@@ -302,9 +314,20 @@ class _ChunkWriter:
         event = {**self._base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}], **extra}
         return f"data: {json.dumps(event)}\n\n"
 
+    def usage(self, usage: TokenUsage | None) -> str:
+        """The last chunk that stream_options.include_usage asks for: no choices, the usage (null where unknown)."""
+        event = {**self._base, "choices": [], "usage": _usage(usage) if usage else None}
+        return f"data: {json.dumps(event)}\n\n"
+
 
 async def _sse(
-    call: TwinCall, stream: AnswerStream, first: str | None, chunk: _ChunkWriter, retrieval: Retrieval
+    call: TwinCall,
+    stream: AnswerStream,
+    first: str | None,
+    chunk: _ChunkWriter,
+    retrieval: Retrieval,
+    *,
+    include_usage: bool = False,
 ) -> AsyncIterator[str]:
     pieces: list[str] = []
     error: str | None = "client disconnected"
@@ -315,7 +338,10 @@ async def _sse(
             pieces.append(piece)
             yield chunk({"content": piece})
             piece = await call.next_piece(stream)
-        yield chunk({}, "stop", **{SOURCES_FIELD: _sources(retrieval)})
+        usage = stream.usage
+        yield chunk({}, usage.finish_reason if usage else "stop", **{SOURCES_FIELD: _sources(retrieval)})
+        if include_usage:
+            yield chunk.usage(usage)
         yield "data: [DONE]\n\n"
         error = None
     except LLMTwinError as failure:

@@ -92,6 +92,14 @@ class ChatMessageIn(BaseModel):
         return "".join(part.text or "" for part in self.content if part.type == "text")
 
 
+class StreamOptions(BaseModel):
+    """OpenAI's stream_options: `include_usage` adds a last chunk with the token usage and no choices."""
+
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = False
+
+
 class ChatCompletionRequest(BaseModel):
     """The OpenAI chat-completions body; fields the twin does not use are accepted and ignored."""
 
@@ -100,6 +108,7 @@ class ChatCompletionRequest(BaseModel):
     model: str | None = None
     messages: list[ChatMessageIn] = Field(min_length=1)
     stream: bool = False
+    stream_options: StreamOptions | None = None
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0, le=2)

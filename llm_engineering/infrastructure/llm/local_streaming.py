@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 from loguru import logger
 
 from llm_engineering.domain.exceptions import LLMError
-from llm_engineering.domain.ports import ChatMessage, GenerationParams
+from llm_engineering.domain.ports import ChatMessage, GenerationParams, TokenUsage, finish_reason
 from llm_engineering.infrastructure.llm.local import LoadedLLM, load_local_llm, resolve_dtype
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ class TransformersStream:
         self._pieces = pieces
         self._cancelled = cancelled
         self._timeout_s = timeout_s
+        # The prompt's and the answer's tokens and why the answer ended, once the stream is exhausted.
+        self.usage: TokenUsage | None = None
 
     def __iter__(self) -> "TransformersStream":
         return self
@@ -48,6 +50,9 @@ class TransformersStream:
             if isinstance(item, LLMError):
                 self._pieces.put(_END)
                 raise item
+            if isinstance(item, TokenUsage):
+                self.usage = item
+                continue
             if item:
                 return str(item)
 
@@ -168,16 +173,27 @@ class TransformersStreamingLLM:
         relay_thread.start()
         try:
             with loaded.lock, torch.inference_mode():
+                prompt_tokens = int(encoded["input_ids"].shape[-1])
                 if cancelled.is_set():
                     streamer.end()  # type: ignore[no-untyped-call]
+                    usage = TokenUsage(prompt_tokens, 0)
                 else:
                     if params.temperature > 0:
                         torch.manual_seed(params.seed)
-                    cast("GenerationMixin", loaded.model).generate(
+                    output = cast("GenerationMixin", loaded.model).generate(
                         **encoded,
                         generation_config=config,
                         streamer=streamer,
                         stopping_criteria=StoppingCriteriaList([_Cancelled()]),
+                    )
+                    new_tokens = [int(token) for token in cast(Any, output)[0, prompt_tokens:].tolist()]
+                    eos = config.eos_token_id
+                    ended = {eos} if isinstance(eos, int) else set(eos or ())
+                    stopped = cancelled.is_set() or bool(new_tokens and new_tokens[-1] in ended)
+                    usage = TokenUsage(
+                        prompt_tokens,
+                        len(new_tokens),
+                        finish_reason(len(new_tokens), params.max_new_tokens, stopped_early=stopped),
                     )
         except Exception as error:
             logger.opt(exception=error).error("Local generation failed.")
@@ -186,6 +202,7 @@ class TransformersStreamingLLM:
             pieces.put(LLMError(f"Local generation failed ({error}); see the service log."))
             return
         finished.wait(timeout=self._timeout_s)
+        pieces.put(usage)
         pieces.put(_END)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from loguru import logger
 
 from llm_engineering.domain.exceptions import LLMError
-from llm_engineering.domain.ports import ChatMessage, GenerationParams
+from llm_engineering.domain.ports import ChatMessage, GenerationParams, TokenUsage
 
 _END = object()
 # Tokens proposed per step by prompt lookup or a draft model, and the longest prompt n-gram prompt lookup matches.
@@ -64,6 +64,8 @@ class _Request:
     handle: Any = None
     token_ids: list[int] = field(default_factory=list)
     text: str = ""
+    prompt_tokens: int = 0
+    finish_reason: str = "stop"
 
 
 class OpenVINOStream:
@@ -72,6 +74,15 @@ class OpenVINOStream:
     def __init__(self, request: _Request, timeout_s: float) -> None:
         self._request = request
         self._timeout_s = timeout_s
+        self._ended = False
+
+    @property
+    def usage(self) -> TokenUsage | None:
+        """The prompt's and the answer's tokens and why the answer ended, once the stream is exhausted."""
+        if not self._ended:
+            return None
+        request = self._request
+        return TokenUsage(request.prompt_tokens, len(request.token_ids), request.finish_reason)
 
     def __iter__(self) -> "OpenVINOStream":
         return self
@@ -86,6 +97,7 @@ class OpenVINOStream:
             ) from None
         if item is _END:
             self._request.pieces.put(_END)  # later calls end too
+            self._ended = True
             raise StopIteration
         if isinstance(item, LLMError):
             self._request.pieces.put(_END)
@@ -227,7 +239,8 @@ class OpenVINOGenerator:
 
     def stream(self, conversation: Sequence[ChatMessage], params: GenerationParams) -> OpenVINOStream:
         """Queue the conversation; its text pieces arrive as the engine decodes it with the others."""
-        request = _Request(prompt=self.render(conversation), params=params)
+        prompt = self.render(conversation)
+        request = _Request(prompt=prompt, params=params, prompt_tokens=self.count_tokens(prompt))
         self._inbox.put(request)
         return OpenVINOStream(request, self._timeout_s)
 
@@ -353,6 +366,8 @@ class OpenVINOGenerator:
         if request.handle.can_read():
             for output in request.handle.read().values():
                 request.token_ids.extend(output.generated_ids)
+                if output.finish_reason == openvino_genai.GenerationFinishReason.LENGTH:
+                    request.finish_reason = "length"
             text = str(self._tokenizer.decode(request.token_ids, skip_special_tokens=True))
             # A piece ending in a half-decoded character waits for its next token.
             if len(text) > len(request.text) and not text.endswith("\ufffd"):
