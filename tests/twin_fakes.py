@@ -4,9 +4,10 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from llm_engineering.domain.ports import ChatMessage, GenerationParams, TokenUsage, finish_reason
-from llm_engineering.domain.rag import ContextChunk, ReadinessCheck, Retrieval
+from llm_engineering.domain.rag import ContextChunk, ReadinessCheck, Retrieval, StageTime
 from llm_engineering.domain.tracing import RequestTrace
 from llm_engineering.domain.types import DataCategory
 
@@ -96,13 +97,20 @@ class ScriptedAnswerer:
             time.sleep(self.retrieve_delay_s)
         if self.retrieve_error is not None:
             raise self.retrieve_error
+        started = datetime.now(UTC)
         chunks = self.chunks[:k] if k else list(self.chunks)
+        searched = datetime.now(UTC)
         return Retrieval(
             query=query,
             author_full_name=author_full_name or "Maya Okafor",
             queries=[query, f"{query} (expanded)"],
             chunks=chunks,
             notes=["no reranker configured: ranked by fused score"],
+            stage_times={
+                "self-query": StageTime(started, started),
+                "retrieval": StageTime(started, searched),
+                "rerank": StageTime(searched, datetime.now(UTC)),
+            },
         )
 
     def stream_answer(

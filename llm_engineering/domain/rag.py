@@ -5,6 +5,7 @@ The REST service and the CLI use the port; the RAG use case implements it; nothi
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from llm_engineering.domain.ports import ChatMessage, GenerationParams
@@ -26,6 +27,19 @@ class ContextChunk:
 
 
 @dataclass(frozen=True)
+class StageTime:
+    """When one stage of the RAG core ran, on the wall clock (UTC)."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def ms(self) -> float:
+        """The stage's milliseconds."""
+        return round((self.end - self.start).total_seconds() * 1000, 2)
+
+
+@dataclass(frozen=True)
 class Retrieval:
     """What one question retrieved: the author it is about (self-query), the queries searched, the chunks kept."""
 
@@ -34,8 +48,8 @@ class Retrieval:
     queries: list[str]
     chunks: list[ContextChunk]
     notes: list[str] = field(default_factory=list)  # e.g. "no reranker configured: ranked by fused score"
-    # Milliseconds per stage, in order: "self-query", "retrieval", "rerank"; empty when not measured.
-    timings_ms: dict[str, float] = field(default_factory=dict)
+    # When each stage ran, in order: "self-query", "retrieval", "rerank"; empty when not recorded.
+    stage_times: dict[str, StageTime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The service through TestClient with the scripted answerer: routes, auth, limits, errors, logs and traces."""
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -315,6 +316,7 @@ def test_each_request_is_one_trace_with_the_four_spans() -> None:
     assert generation.input["context_chunk_ids"] == ["chunk-1", "chunk-2"]
     assert generation.output["answer"] == rag.output["answer"]
     assert rag.spans[2].metadata["reranked"] is False
+    assert all(earlier.end <= later.start for earlier, later in itertools.pairwise(rag.spans))
     assert chat.name == "chat" and chat.error is None and chat.output["answer"].startswith("Keep")
 
 

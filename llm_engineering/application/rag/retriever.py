@@ -8,10 +8,10 @@ same two candidate lists run alone (two more queries per collection, ~1 ms on Qd
 scores only: the chunks' payloads are fetched for the few that make the final ranking.
 """
 
-import time
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -33,7 +33,7 @@ from llm_engineering.domain.ports import (
     TokenCounter,
     VectorStore,
 )
-from llm_engineering.domain.rag import ContextChunk, Retrieval
+from llm_engineering.domain.rag import ContextChunk, Retrieval, StageTime
 from llm_engineering.domain.types import DataCategory
 
 # Below this share of letters in a script the embedder reads, a query is refused rather than matched at random.
@@ -84,10 +84,10 @@ def check_query(query: str, config: RetrieverConfig, embedder_id: str) -> str:
     return text
 
 
-def _lap(timings: dict[str, float], stage: str, started: float) -> float:
-    """Record the stage's milliseconds since `started`; the time the next stage starts from."""
-    now = time.perf_counter()
-    timings[stage] = round((now - started) * 1000, 2)
+def _lap(stages: dict[str, StageTime], stage: str, started: datetime) -> datetime:
+    """Record that the stage ran from `started` until now; the time the next stage starts from."""
+    now = datetime.now(UTC)
+    stages[stage] = StageTime(started, now)
     return now
 
 
@@ -190,8 +190,8 @@ class ContextRetriever:
         if wanted < 1:
             raise InvalidQueryError(f"k must be at least 1, got {wanted}.")
         notes: list[str] = []
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
+        timings: dict[str, StageTime] = {}
+        started = datetime.now(UTC)
         match = self.resolve_author(text, author_full_name, notes)
         if match is not None:
             notes.append(f"self-query: {match.author.full_name} (matched on {match.matched_on})")
@@ -226,7 +226,7 @@ class ContextRetriever:
             queries=queries,
             chunks=chunks,
             notes=notes,
-            timings_ms=timings,
+            stage_times=timings,
         )
 
     def _hybrid(self, queries: list[str], filters: dict[str, str] | None) -> list[Candidate]:

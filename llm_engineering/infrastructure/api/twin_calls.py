@@ -6,7 +6,7 @@ The work is recorded as a trace (self-query, retrieval, rerank, generation) when
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import anyio
@@ -20,8 +20,9 @@ from llm_engineering.domain.tracing import RequestTrace, Tracer, TraceSpan
 from llm_engineering.infrastructure.api.limits import AnswerStream
 
 T = TypeVar("T")
-# For an answerer that reports no per-stage times: the spans say so instead of inventing numbers.
-_RETRIEVE_TIMING_NOTE = "timed as the whole retrieve() call: the answerer reports no per-stage times"
+# The RAG core's stages, each recorded as a span with the times the core took them at.
+_STAGES = ("self-query", "retrieval", "rerank")
+_RETRIEVE_TIMING_NOTE = "the answerer records no stage times: one span for its whole retrieve() call"
 
 
 def _now() -> datetime:
@@ -180,55 +181,52 @@ class TwinCall:
 
 
 def _retrieval_spans(retrieval: Retrieval, start: datetime, end: datetime) -> list[TraceSpan]:
+    """The self-query, retrieval and rerank spans as the RAG core timed them, with their inputs and outputs.
+
+    An answerer that records no stage times gets one span, `retrieve`, for the whole call it made: no stage is given
+    times it did not have.
+    """
     chunk_ids = [chunk.chunk_id for chunk in retrieval.chunks]
+    times = retrieval.stage_times
+    if not all(stage in times for stage in _STAGES):
+        return [
+            TraceSpan(
+                name="retrieve",
+                start=start,
+                end=end,
+                input={"query": retrieval.query},
+                output={"author_full_name": retrieval.author_full_name, "chunk_ids": chunk_ids},
+                metadata={"timing": _RETRIEVE_TIMING_NOTE, "notes": retrieval.notes},
+            )
+        ]
     reranked = any("rerank" in chunk.scores for chunk in retrieval.chunks)
-    bounds = _stage_bounds(retrieval.timings_ms, start, end)
     return [
         TraceSpan(
             name="self-query",
-            start=bounds["self-query"][0],
-            end=bounds["self-query"][1],
+            start=times["self-query"].start,
+            end=times["self-query"].end,
             input={"query": retrieval.query},
             output={"author_full_name": retrieval.author_full_name, "queries": retrieval.queries},
-            metadata=bounds["metadata"],
         ),
         TraceSpan(
             name="retrieval",
-            start=bounds["retrieval"][0],
-            end=bounds["retrieval"][1],
+            start=times["retrieval"].start,
+            end=times["retrieval"].end,
             input={"queries": retrieval.queries},
             output={
                 "chunk_ids": chunk_ids,
                 "scores": [{k: v for k, v in chunk.scores.items() if k != "rerank"} for chunk in retrieval.chunks],
             },
-            metadata=bounds["metadata"],
         ),
         TraceSpan(
             name="rerank",
-            start=bounds["rerank"][0],
-            end=bounds["rerank"][1],
+            start=times["rerank"].start,
+            end=times["rerank"].end,
             input={"chunk_ids": chunk_ids},
             output={
                 "chunk_ids": chunk_ids,
                 "rerank_scores": [chunk.scores.get("rerank") for chunk in retrieval.chunks],
             },
-            metadata={**bounds["metadata"], "reranked": reranked, "notes": retrieval.notes},
+            metadata={"reranked": reranked, "notes": retrieval.notes},
         ),
     ]
-
-
-def _stage_bounds(timings_ms: dict[str, float], start: datetime, end: datetime) -> dict[str, Any]:
-    """Each stage's start and end, laid end to end from the RAG core's own timings.
-
-    When the core reports none, every stage gets the whole retrieve() call (and a note saying so).
-    """
-    stages = ("self-query", "retrieval", "rerank")
-    if not all(stage in timings_ms for stage in stages):
-        return {stage: (start, end) for stage in stages} | {"metadata": {"timing": _RETRIEVE_TIMING_NOTE}}
-    bounds: dict[str, Any] = {"metadata": {}}
-    cursor = start
-    for stage in stages:
-        stage_end = min(cursor + timedelta(milliseconds=timings_ms[stage]), end)
-        bounds[stage] = (cursor, stage_end)
-        cursor = stage_end
-    return bounds
