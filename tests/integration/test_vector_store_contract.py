@@ -3,9 +3,11 @@
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 import pytest
+from qdrant_client import QdrantClient
 
 from llm_engineering.domain.exceptions import VectorStoreError
 from llm_engineering.domain.ids import chunk_id
@@ -221,3 +223,35 @@ def test_ensure_collection_rejects_another_dimension(store: VectorStoreAdapter, 
     assert fresh.count("embedded_articles") == 2
     if isinstance(fresh, EdgeVectorStore):
         fresh.close()
+
+
+class RecordingClient:
+    """A real qdrant-client (local mode) that records the payload indexes asked of it, as a server would build."""
+
+    def __init__(self) -> None:
+        self._client = QdrantClient(":memory:")
+        self.indexed: dict[str, set[str]] = {}
+
+    def create_payload_index(self, collection_name: str, field_name: str, **kwargs: Any) -> None:
+        self.indexed.setdefault(collection_name, set()).add(field_name)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_both_backends_index_the_same_payload_fields(tmp_path: Path) -> None:
+    edge = EdgeVectorStore(tmp_path / "edge")
+    try:
+        edge.ensure_collection("embedded_articles", DIM, sparse=True)
+        edge.ensure_collection("cleaned_articles", None)
+        edge_indexed = {
+            name: set(edge._require(name).info().payload_schema) for name in ("embedded_articles", "cleaned_articles")
+        }
+    finally:
+        edge.close()
+    recording = RecordingClient()
+    server = QdrantVectorStore(cast(QdrantClient, recording), is_local=False)  # the server path's calls
+    server.ensure_collection("embedded_articles", DIM, sparse=True)
+    server.ensure_collection("cleaned_articles", None)
+    assert edge_indexed == recording.indexed
+    assert edge_indexed["embedded_articles"] == {"author_id", "document_id"}  # what the pipelines filter on

@@ -16,6 +16,7 @@ from llm_engineering.domain.exceptions import VectorStoreError
 from llm_engineering.domain.ports import Filters, SearchHit, SparseVector, VectorRecord
 from llm_engineering.infrastructure.db.qdrant_points import (
     DENSE_VECTOR,
+    INDEXED_FIELDS,
     RRF_K,
     SPARSE_VECTOR,
     filter_matches,
@@ -25,9 +26,6 @@ from llm_engineering.infrastructure.db.qdrant_points import (
     scroll_records,
 )
 from llm_engineering.settings import Settings
-
-# Payload fields filtered on by the pipelines and the retriever.
-INDEXED_FIELDS = ("author_id", "document_id", "author_full_name")
 
 
 def build_qdrant_client(settings: Settings) -> QdrantClient:

@@ -22,6 +22,7 @@ from llm_engineering.domain.exceptions import VectorStoreError
 from llm_engineering.domain.ports import Filters, SearchHit, SparseVector, VectorRecord
 from llm_engineering.infrastructure.db.qdrant_points import (
     DENSE_VECTOR,
+    INDEXED_FIELDS,
     RRF_K,
     SPARSE_VECTOR,
     filter_matches,
@@ -35,8 +36,6 @@ from llm_engineering.settings import Settings
 EDGE_DIR = "qdrant_edge"
 # Where the previous embedded default, qdrant-client's local mode, kept its data.
 LEGACY_LOCAL_DIR = "qdrant"
-# Keyword indexes: the feature pipeline deletes by document, the retriever and datasets filter by author.
-INDEXED_FIELDS = ("author_id", "document_id")
 CONFIG_FILE = "edge_config.json"
 OWNER_SUFFIX = ".owner.json"
 

@@ -14,6 +14,9 @@ from llm_engineering.domain.ports import Filters, SparseVector, VectorRecord
 # The named vectors of an embedded collection, the same in every backend.
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "bm25"
+# Payload fields with a keyword index in every backend: the feature pipeline deletes by document, and the retriever
+# and the dataset builders filter by author.
+INDEXED_FIELDS = ("author_id", "document_id")
 # Reciprocal rank fusion constant: the usual 60 (qdrant-client local mode would use 2 if left unset).
 RRF_K = 60
 
