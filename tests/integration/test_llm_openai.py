@@ -12,7 +12,7 @@ from llm_engineering.domain.ports import ChatMessage, GenerationParams
 from llm_engineering.infrastructure.llm import build_llm_client
 from llm_engineering.infrastructure.llm.openai_compatible import OpenAICompatibleClient
 from llm_engineering.infrastructure.llm.prompt import ChatPromptFormatter
-from llm_engineering.infrastructure.llm.remote_calls import RetryPolicy
+from llm_engineering.infrastructure.retrying import RetryPolicy
 from tests.conftest import ChatCompletionsServer, make_settings
 
 FAST_RETRY = RetryPolicy(max_retries=2, backoff_s=0.01)

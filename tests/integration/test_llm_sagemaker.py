@@ -14,8 +14,8 @@ from transformers import PreTrainedTokenizerFast
 from llm_engineering.domain.exceptions import LLMError
 from llm_engineering.domain.ports import ChatMessage, GenerationParams
 from llm_engineering.infrastructure.llm.prompt import ChatPromptFormatter
-from llm_engineering.infrastructure.llm.remote_calls import RetryPolicy
 from llm_engineering.infrastructure.llm.sagemaker import SageMakerRuntime, SageMakerTGIClient
+from llm_engineering.infrastructure.retrying import RetryPolicy
 
 EXPECTED_CALL = {"EndpointName": "twin", "ContentType": "application/json", "Accept": "application/json", "Body": ANY}
 SHORT = GenerationParams(max_new_tokens=16)

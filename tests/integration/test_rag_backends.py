@@ -15,8 +15,8 @@ from llm_engineering.infrastructure.embeddings import resolve_embedding_model
 from llm_engineering.infrastructure.llm.factory import build_remote_streaming_llm
 from llm_engineering.infrastructure.llm.openai_compatible import OpenAICompatibleClient
 from llm_engineering.infrastructure.llm.prompt import CharacterTokenEstimate
-from llm_engineering.infrastructure.llm.remote_calls import RetryPolicy
 from llm_engineering.infrastructure.reranking import hub_reachable, load_cross_encoder
+from llm_engineering.infrastructure.retrying import RetryPolicy
 from llm_engineering.settings import load_settings
 from tests.conftest import free_port
 from tests.service_support import serving

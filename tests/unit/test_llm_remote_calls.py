@@ -1,14 +1,17 @@
 import threading
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
+from loguru import logger
 
 from llm_engineering.domain.exceptions import LLMError
 from llm_engineering.infrastructure.llm.remote_calls import (
     CallFailure,
-    RetryPolicy,
     call_with_retries,
     map_concurrently,
 )
+from llm_engineering.infrastructure.retrying import RetryPolicy, retry_after_seconds
 
 
 class Flaky:
@@ -81,9 +84,51 @@ def test_permanent_failures_are_not_retried_and_unknown_ones_propagate() -> None
         )
 
 
-def test_backoff_is_capped() -> None:
-    policy = RetryPolicy(max_retries=20, backoff_s=1.0, max_backoff_s=5.0)
-    assert 5.0 <= policy.delay(10) <= 6.25
+def test_backoff_is_capped_and_a_servers_retry_after_is_honoured_up_to_the_cap() -> None:
+    delays: list[float] = []
+    call_with_retries(
+        Flaky(*[TimeoutError() for _ in range(6)]),
+        policy=RetryPolicy(max_retries=6, backoff_s=1.0, max_backoff_s=5.0),
+        classify=classify,
+        what="Call",
+        fix="",
+        sleep=delays.append,
+    )
+    assert delays[:2] == pytest.approx([1.125, 2.125], abs=0.125) and delays[3:] == [5.0, 5.0, 5.0]
+
+    def busy(error: Exception) -> CallFailure:
+        return CallFailure(transient=True, cause="HTTP 429", retry_after_s=3.0 if "short" in str(error) else 60.0)
+
+    delays.clear()
+    call_with_retries(
+        Flaky(TimeoutError("short"), TimeoutError("long")),
+        policy=RetryPolicy(max_retries=2, backoff_s=0.1, max_backoff_s=10.0),
+        classify=busy,
+        what="Call",
+        fix="",
+        sleep=delays.append,
+    )
+    assert delays == [3.0, 10.0]
+
+
+def test_each_retry_logs_one_line_with_its_cause() -> None:
+    lines: list[str] = []
+    handler = logger.add(lines.append, level="WARNING", format="{message}")
+    try:
+        call_with_retries(
+            Flaky(TimeoutError(), TimeoutError()),
+            policy=RetryPolicy(max_retries=3, backoff_s=0.0),
+            classify=classify,
+            what="Chat completion",
+            fix="",
+            sleep=lambda _: None,
+        )
+    finally:
+        logger.remove(handler)
+    assert [line.strip() for line in lines] == [
+        "Chat completion failed (timed out); retry 1/3 in 0.0 s.",
+        "Chat completion failed (timed out); retry 2/3 in 0.0 s.",
+    ]
 
 
 def test_map_concurrently_keeps_order_and_gathers_failures() -> None:
@@ -106,3 +151,11 @@ def test_map_concurrently_keeps_order_and_gathers_failures() -> None:
     with pytest.raises(LLMError, match="2 of 4 LLM requests failed; the first: odd 1"):
         map_concurrently(fail_odd, [1, 2, 3, 4], workers=2)
     assert map_concurrently(fail_odd, [], workers=2) == []
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    assert retry_after_seconds("7") == 7.0
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 25.0 <= (retry_after_seconds(later) or 0.0) <= 30.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date gone by: no wait
+    assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None

@@ -8,8 +8,8 @@ from llm_engineering.infrastructure.llm.cache import CachedLLMClient
 from llm_engineering.infrastructure.llm.local import LocalTransformersClient
 from llm_engineering.infrastructure.llm.openai_compatible import OpenAICompatibleClient
 from llm_engineering.infrastructure.llm.prompt import CharacterTokenEstimate, load_chat_formatter
-from llm_engineering.infrastructure.llm.remote_calls import RetryPolicy
 from llm_engineering.infrastructure.llm.sagemaker import SageMakerTGIClient
+from llm_engineering.infrastructure.retrying import RetryPolicy
 from llm_engineering.settings import Settings
 
 

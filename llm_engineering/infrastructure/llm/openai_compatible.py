@@ -8,10 +8,10 @@ from llm_engineering.domain.ports import ChatMessage, GenerationParams
 from llm_engineering.infrastructure.llm.prompt import ChatPromptFormatter
 from llm_engineering.infrastructure.llm.remote_calls import (
     CallFailure,
-    RetryPolicy,
     call_with_retries,
     map_concurrently,
 )
+from llm_engineering.infrastructure.retrying import RetryPolicy, retry_after_seconds
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
@@ -136,7 +136,11 @@ class OpenAICompatibleClient:
         if isinstance(error, openai.APIStatusError):
             status = error.status_code
             transient = status in {408, 409, 429} or status >= 500
-            return CallFailure(transient=transient, cause=f"HTTP {status}: {error.message[:300]}")
+            return CallFailure(
+                transient=transient,
+                cause=f"HTTP {status}: {error.message[:300]}",
+                retry_after_s=retry_after_seconds(error.response.headers.get("retry-after")),
+            )
         if isinstance(error, openai.OpenAIError):
             return CallFailure(transient=False, cause=str(error))
         return None

@@ -1,33 +1,16 @@
-"""Calls to remote LLM endpoints: retries with exponential backoff, and concurrent fan-out of a batch."""
+"""Calls to remote LLM endpoints: retries of transient failures (tenacity), and concurrent fan-out of a batch."""
 
-import random
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from loguru import logger
-
 from llm_engineering.domain.exceptions import LLMError
+from llm_engineering.infrastructure.retrying import RetryPolicy, transient_retrying
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently a transient failure is retried."""
-
-    max_retries: int
-    backoff_s: float
-    max_backoff_s: float = 30.0
-
-    def delay(self, retry: int) -> float:
-        """Seconds before retry number `retry` (0-based): doubling, capped, with up to 25 % jitter."""
-        base = min(self.max_backoff_s, self.backoff_s * 2.0**retry)
-        # Jitter spreads out the concurrent requests of one batch that failed together (not a security use).
-        return base * (1 + 0.25 * random.random())  # noqa: S311
 
 
 @dataclass(frozen=True)
@@ -36,6 +19,8 @@ class CallFailure:
 
     transient: bool
     cause: str
+    # The wait a server asked for (Retry-After), in seconds, when it said one.
+    retry_after_s: float | None = None
 
 
 def call_with_retries(
@@ -51,23 +36,33 @@ def call_with_retries(
 
     `classify` returns None for exceptions that are not the endpoint's doing (programming errors): they propagate.
     """
-    retry = 0
-    while True:
-        try:
-            return call()
-        except Exception as error:
-            failure = classify(error)
-            if failure is None:
-                raise
-            if not failure.transient or retry >= policy.max_retries:
-                attempts = retry + 1
-                raise LLMError(f"{what} failed after {attempts} attempt(s): {failure.cause}. {fix}") from error
-            delay = policy.delay(retry)
-            logger.warning(
-                "{} failed ({}); retry {}/{} in {:.1f} s.", what, failure.cause, retry + 1, policy.max_retries, delay
-            )
-            sleep(delay)
-            retry += 1
+
+    def failure_of(error: BaseException) -> CallFailure | None:
+        return classify(error) if isinstance(error, Exception) else None
+
+    def transient(error: BaseException) -> bool:
+        failure = failure_of(error)
+        return failure is not None and failure.transient
+
+    def retry_after(error: BaseException) -> float | None:
+        failure = failure_of(error)
+        return failure.retry_after_s if failure is not None else None
+
+    def describe(error: BaseException) -> str:
+        failure = failure_of(error)
+        return failure.cause if failure is not None else str(error)
+
+    retrying = transient_retrying(
+        policy, is_transient=transient, describe=describe, what=what, retry_after=retry_after, sleep=sleep
+    )
+    try:
+        return retrying(call)
+    except Exception as error:
+        failure = classify(error)
+        if failure is None:
+            raise
+        attempts = retrying.statistics.get("attempt_number", 1)
+        raise LLMError(f"{what} failed after {attempts} attempt(s): {failure.cause}. {fix}") from error
 
 
 def map_concurrently(function: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:

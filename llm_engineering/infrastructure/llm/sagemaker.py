@@ -9,10 +9,10 @@ from llm_engineering.domain.ports import ChatMessage, GenerationParams
 from llm_engineering.infrastructure.llm.prompt import ChatPromptFormatter
 from llm_engineering.infrastructure.llm.remote_calls import (
     CallFailure,
-    RetryPolicy,
     call_with_retries,
     map_concurrently,
 )
+from llm_engineering.infrastructure.retrying import RetryPolicy
 
 # Error codes of SageMaker itself (not of the model container) that a later attempt may not get.
 _TRANSIENT_CODES = {

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import httpx
-from loguru import logger
 
 from llm_engineering.domain.crawling import FetchedPage
 from llm_engineering.domain.exceptions import CrawlError
+from llm_engineering.infrastructure.retrying import RetryPolicy, retry_after_seconds, transient_retrying
 from llm_engineering.infrastructure.web.network_guard import NetworkGuard
 from llm_engineering.infrastructure.web.rate_limit import DomainRateLimiter
 from llm_engineering.infrastructure.web.robots import RobotsPolicy
@@ -40,10 +40,6 @@ class _Response:
     content_type: str
     location: str | None
     text: str
-
-
-def _retry_after(value: str | None) -> float | None:
-    return float(value) if value is not None and value.strip().isdigit() else None
 
 
 class HttpxWebFetcher:
@@ -112,20 +108,20 @@ class HttpxWebFetcher:
         return response.status, response.text
 
     def _with_retries(self, url: str, call: Callable[[], _Response]) -> _Response:
-        attempt = 0
-        while True:
-            try:
-                return call()
-            except _TransientError as error:
-                if attempt >= self._max_retries:
-                    raise CrawlError(
-                        f"{error.reason} from {url} after {attempt + 1} attempts; the site is down or too slow, "
-                        "try again later"
-                    ) from error
-                delay = min(self._max_backoff_s, max(self._backoff_s * 2**attempt, error.retry_after or 0.0))
-                logger.warning("{} from {}; retrying in {:.1f}s.", error.reason, url, delay)
-                time.sleep(delay)
-                attempt += 1
+        retrying = transient_retrying(
+            RetryPolicy(self._max_retries, self._backoff_s, self._max_backoff_s),
+            is_transient=lambda error: isinstance(error, _TransientError),
+            describe=lambda error: error.reason if isinstance(error, _TransientError) else str(error),
+            retry_after=lambda error: error.retry_after if isinstance(error, _TransientError) else None,
+            what=f"GET {url}",
+        )
+        try:
+            return retrying(call)
+        except _TransientError as error:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            raise CrawlError(
+                f"{error.reason} from {url} after {attempts} attempts; the site is down or too slow, try again later"
+            ) from error
 
     def _follow(self, url: str, *, obey_robots: bool, content_types: tuple[str, ...], max_bytes: int) -> _Response:
         current = url
@@ -182,7 +178,7 @@ class HttpxWebFetcher:
         if status in REDIRECTS and "location" in response.headers:
             return _Response(url, status, "", response.headers["location"], "")
         if status == 429 or status >= 500:
-            retry_after = _retry_after(response.headers.get("retry-after"))
+            retry_after = retry_after_seconds(response.headers.get("retry-after"))
             raise _TransientError(f"HTTP {status} {response.reason_phrase}", retry_after)
         content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if not 200 <= status < 300:
