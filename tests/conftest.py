@@ -1,10 +1,10 @@
 """Shared fixtures: a real Mongo-wire server (SecantusDB) and the embedded feature store (Qdrant Edge)."""
 
 import os
-import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,16 +30,10 @@ from llm_engineering.infrastructure.llm.model_store import packaged_gguf, resolv
 from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer  # noqa: E402
 from llm_engineering.settings import Settings, load_settings  # noqa: E402
 from tests.fixture_site import FixtureSite, make_git_mirror  # noqa: E402
+from tests.uvicorn_support import free_port, serving  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
@@ -182,9 +176,6 @@ class ChatCompletionsServer:
     """
 
     def __init__(self) -> None:
-        import threading
-
-        import uvicorn
         from fastapi import FastAPI, Request
         from fastapi.responses import JSONResponse
 
@@ -225,27 +216,18 @@ class ChatCompletionsServer:
             )
 
         self.port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._app = app
+        self._running = ExitStack()
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> None:
-        import time
-
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("The test chat-completions server did not start within 10 s.")
-            time.sleep(0.02)
+        self._running.enter_context(serving(self._app, self.port, start_timeout_s=10))
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
+        self._running.close()
 
 
 @pytest.fixture

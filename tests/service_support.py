@@ -1,18 +1,14 @@
 """A real uvicorn on 127.0.0.1 serving the app built by tools.ml_service with a scripted answerer, for tests."""
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
-import uvicorn
-from fastapi import FastAPI
 
 from llm_engineering.settings import Settings, load_settings
-from tests.conftest import free_port
 from tests.twin_fakes import ScriptedAnswerer
+from tests.uvicorn_support import free_port, serving
 from tools.ml_service import build_service
 
 
@@ -31,30 +27,11 @@ class LiveService:
 
 
 @contextmanager
-def serving(app: FastAPI, port: int, *, start_timeout_s: float = 20) -> Iterator[str]:
-    """Serve `app` through uvicorn on 127.0.0.1:port in a thread until the block ends; yields the base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + start_timeout_s
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test service did not start")
-        time.sleep(0.05)
-    try:
-        assert httpx.get(f"{url}/health").status_code == 200
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-@contextmanager
 def live_service(answerer: ScriptedAnswerer, **settings_overrides: object) -> Iterator[LiveService]:
     """Serve `answerer` through uvicorn in a thread until the block ends."""
     port = free_port()
     settings = load_settings(_env_file=None, API_PORT=port, **settings_overrides)
     key = settings.API_KEY.get_secret_value() if settings.API_KEY else None
     with serving(build_service(settings, lambda _settings: answerer), port) as url:
+        assert httpx.get(f"{url}/health").status_code == 200
         yield LiveService(url=url, api_key=key, answerer=answerer, settings=settings)

@@ -19,10 +19,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.web.browser import CHROMIUM_FLAGS
 from llm_engineering.settings import Settings
-from tests.conftest import free_port
 from tests.rag_support import prepare_sample_twin
-from tests.service_support import live_service, serving
+from tests.service_support import live_service
 from tests.twin_fakes import ScriptedAnswerer
+from tests.uvicorn_support import free_port, serving
 from tools.ml_service import build_service
 
 pytestmark = pytest.mark.slow

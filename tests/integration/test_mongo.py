@@ -11,7 +11,8 @@ from llm_engineering.domain.ports import WriteOutcome
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse, connect_mongo
 from llm_engineering.settings import Settings
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings
+from tests.uvicorn_support import free_port
 
 MAYA = UserDocument.from_full_name("Maya Okafor")
 THEO = UserDocument.from_full_name("Theo Brandt")

@@ -18,8 +18,7 @@ from llm_engineering.infrastructure.llm.prompt import CharacterTokenEstimate
 from llm_engineering.infrastructure.reranking import hub_reachable, load_cross_encoder
 from llm_engineering.infrastructure.retrying import RetryPolicy
 from llm_engineering.settings import load_settings
-from tests.conftest import free_port
-from tests.service_support import serving
+from tests.uvicorn_support import free_port, serving
 
 PIECES = ["Spot ", "instances ", "and ", "checkpoints."]
 

@@ -10,9 +10,8 @@ from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.db.vector_store import build_vector_store
 from llm_engineering.settings import Settings
-from tests.conftest import free_port
 from tests.rag_support import prepare_sample_twin
-from tests.service_support import serving
+from tests.uvicorn_support import free_port, serving
 from tools.ml_service import build_service
 
 

@@ -7,7 +7,8 @@ import sys
 from llm_engineering.application.warehouse_transfer import import_warehouse
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from tests.conftest import REPO_ROOT, SAMPLE_DIR, free_port, run_tool
+from tests.conftest import REPO_ROOT, SAMPLE_DIR, run_tool
+from tests.uvicorn_support import free_port
 
 
 def status(env: dict[str, str]) -> dict[str, object]:
