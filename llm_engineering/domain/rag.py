@@ -33,11 +33,6 @@ class StageTime:
     start: datetime
     end: datetime
 
-    @property
-    def ms(self) -> float:
-        """The stage's milliseconds."""
-        return round((self.end - self.start).total_seconds() * 1000, 2)
-
 
 @dataclass(frozen=True)
 class Retrieval:

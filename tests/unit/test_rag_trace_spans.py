@@ -22,7 +22,6 @@ def test_each_stage_is_a_span_at_the_times_the_core_recorded() -> None:
     spans = {span.name: span for span in _retrieval_spans(retrieval, START, at(100))}
     assert [(spans[name].start, spans[name].end) for name in stages] == [(t.start, t.end) for t in stages.values()]
     assert spans["retrieval"].input == {"queries": ["q", "q2"]}
-    assert stages["retrieval"].ms == 30.0
 
 
 def test_without_stage_times_one_span_covers_the_call_and_says_so() -> None:
