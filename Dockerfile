@@ -106,4 +106,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD curl -fsS http://127.0.0.1:8000/health || exit 1
 
-CMD ["python", "-m", "tools.ml_service"]
+CMD ["llm-twin", "serve"]

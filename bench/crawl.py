@@ -23,10 +23,10 @@ from loguru import logger
 from pymongo import MongoClient
 
 from llm_engineering.application.etl import EtlReport, crawl_links
+from llm_engineering.bootstrap.crawling import build_crawler_dispatcher
 from llm_engineering.domain.crawling import CrawlerOptions
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer
-from llm_engineering.infrastructure.web.factory import build_crawler_dispatcher
 from llm_engineering.settings import load_settings
 
 TOPICS = ["feature stores", "drift alerts", "GPU bills", "data contracts", "notebooks", "as-of joins", "on-call"]

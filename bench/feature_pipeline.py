@@ -23,12 +23,12 @@ from pathlib import Path
 from llm_engineering.application.preprocessing.chunking import DocumentChunker
 from llm_engineering.application.preprocessing.cleaning import clean_document
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
-from llm_engineering.application.run_configs import FeatureConfig, load_run_config
+from llm_engineering.application.run_configs import FeatureEngineeringConfig, load_run_config
 from llm_engineering.application.warehouse_transfer import import_warehouse
+from llm_engineering.bootstrap.stores import build_vector_store
 from llm_engineering.domain.documents import DOCUMENT_CLASSES, Document, UserDocument
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.db.vector_store import build_vector_store
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer
 from llm_engineering.settings import load_settings
@@ -67,7 +67,7 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args()
 
-    config = load_run_config(ROOT / "configs" / "feature_engineering.yaml", FeatureConfig)
+    config = load_run_config(ROOT / "configs" / "feature_engineering.yaml", FeatureEngineeringConfig)
     chunking = config.chunking
     data_dir = Path(tempfile.mkdtemp(prefix="llm-twin-bench-"))
     settings = load_settings(_env_file=None, DATA_DIR=data_dir, DATABASE_HOST=None, LOCAL_DATABASE_PORT=free_port())

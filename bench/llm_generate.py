@@ -21,9 +21,9 @@ from pathlib import Path
 
 import torch
 
+from llm_engineering.bootstrap.llm import llm_models_dir
 from llm_engineering.domain.ports import ChatMessage, GenerationParams
 from llm_engineering.infrastructure.llm.cache import CachedLLMClient
-from llm_engineering.infrastructure.llm.factory import llm_models_dir
 from llm_engineering.infrastructure.llm.local import LocalTransformersClient
 from llm_engineering.settings import load_settings
 

@@ -25,8 +25,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from llm_engineering.bootstrap.llm import llm_models_dir
 from llm_engineering.domain.ports import ChatMessage, GenerationParams
-from llm_engineering.infrastructure.llm.factory import llm_models_dir
 from llm_engineering.infrastructure.llm.local_streaming import TransformersStreamingLLM
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
 from llm_engineering.infrastructure.llm.openvino_engine import OpenVINOGenerator

@@ -27,8 +27,8 @@ from bench.openvino_engine import FREE, PASSAGE, QUOTING, timed_stream
 from bench.rag_corpus import ROOT, sample_stores
 from bench.retrieval_quality import dataset_rows
 from llm_engineering.application.rag.prompts import standalone_system_prompt
+from llm_engineering.bootstrap.llm import llm_models_dir
 from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
-from llm_engineering.infrastructure.llm.factory import llm_models_dir
 from llm_engineering.infrastructure.llm.local_streaming import TransformersStreamingLLM
 from llm_engineering.infrastructure.llm.model_store import ensure_safetensors, resolve_llm_model
 from llm_engineering.infrastructure.llm.openvino_engine import OpenVINOGenerator

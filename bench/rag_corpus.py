@@ -10,8 +10,8 @@ from pathlib import Path
 from llm_engineering.application.preprocessing.chunking import ChunkingConfig
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
 from llm_engineering.application.warehouse_transfer import import_warehouse
+from llm_engineering.bootstrap.stores import VectorStoreAdapter, build_vector_store
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter, build_vector_store
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer
 from llm_engineering.settings import Settings, load_settings

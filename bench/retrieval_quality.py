@@ -31,14 +31,14 @@ import yaml
 from loguru import logger
 
 from bench.rag_corpus import ROOT, BenchStores, sample_stores
-from llm_engineering.application.dataset.builder import DatasetConfig, build_dataset
-from llm_engineering.application.dataset.generation import GenerationConfig
+from llm_engineering.application.dataset.builder import DatasetBuilderConfig, build_dataset
+from llm_engineering.application.dataset.generation import SampleGenerationConfig
 from llm_engineering.application.rag.retriever import ContextRetriever, RetrieverConfig
-from llm_engineering.application.run_configs import DatasetsConfig, load_run_config
+from llm_engineering.application.run_configs import GenerateDatasetsConfig, load_run_config
+from llm_engineering.bootstrap.llm import build_helper_llm, build_llm_client
 from llm_engineering.domain.datasets import InstructDataset, InstructSample
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
-from llm_engineering.infrastructure.llm.factory import build_helper_llm, build_llm_client
 
 TOP = 10
 
@@ -109,12 +109,12 @@ def dataset_rows(
             side: [InstructSample.model_validate(row) for split in rows.values() for row in split[side]]
             for side in ("test", "train")
         }
-    run = load_run_config(ROOT / "configs" / "generate_instruct_datasets.yaml", DatasetsConfig)
+    run = load_run_config(ROOT / "configs" / "generate_instruct_datasets.yaml", GenerateDatasetsConfig)
     extracts = run.dataset.extracts.model_copy(update={"max_per_category": max_per_category})
     generation = run.dataset.generation
     if strategies:
-        generation = GenerationConfig.model_validate(generation.model_dump() | {"strategy": strategies})
-    config: DatasetConfig = run.dataset.model_copy(update={"extracts": extracts, "generation": generation})
+        generation = SampleGenerationConfig.model_validate(generation.model_dump() | {"strategy": strategies})
+    config: DatasetBuilderConfig = run.dataset.model_copy(update={"extracts": extracts, "generation": generation})
     settings = stores.settings.model_copy(update={"LLM_CACHE_DIR": llm_cache})
     dataset, metadata = build_dataset(stores.store, build_llm_client(settings), config, embedder=embedder)
     if not isinstance(dataset, InstructDataset):

@@ -13,7 +13,7 @@ Measures:
   so K prompts cost K times one) stays serial, so K clients cannot beat K·n pieces per K·t0: ratio <= T / t0;
 - the service process's memory (VmRSS, and VmHWM, its peak) after the load.
 
-`--answerer twin` (the default) runs `python -m tools.ml_service`, the service with the real RAG core.
+`--answerer twin` (the default) runs `llm-twin serve`, the service with the real RAG core.
 `--answerer stand-in` serves a canned answerer defined here: it is NOT the real twin (no retrieval, no model;
 pieces come at a fixed pace), so its numbers measure only the service's own overhead.
 API_MAX_CONCURRENT_REQUESTS is raised above the client count so the limiter does not turn load into 429s.
@@ -116,7 +116,7 @@ def _start(answerer: str, port: int, max_concurrent: int, log: Path) -> subproce
     env = {**os.environ, "API_MAX_CONCURRENT_REQUESTS": str(max_concurrent), "API_HOST": "127.0.0.1"}
     env.setdefault("OPIK_TRACK_DISABLE", "true")
     if answerer == "twin":
-        command = [sys.executable, "-m", "tools.ml_service", "--port", str(port)]
+        command = [sys.executable, "-m", "tools", "serve", "--port", str(port)]
     else:
         command = [sys.executable, str(Path(__file__).resolve()), "--serve-stand-in", "--port", str(port)]
     with log.open("wb") as sink:  # the child keeps its own descriptor
@@ -242,7 +242,7 @@ def _engine_child(engine_name: str, clients: int, max_new_tokens: int, weight_fo
     import resource
 
     from bench.openvino_engine import exported, serving_figures
-    from llm_engineering.infrastructure.llm.factory import llm_models_dir
+    from llm_engineering.bootstrap.llm import llm_models_dir
     from llm_engineering.infrastructure.llm.local_streaming import TransformersStreamingLLM
     from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
     from llm_engineering.infrastructure.llm.openvino_engine import EngineLimits, OpenVINOGenerator

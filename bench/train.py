@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from llm_engineering.infrastructure.llm.factory import llm_models_dir
+from llm_engineering.bootstrap.llm import llm_models_dir
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
 from llm_engineering.model.finetuning.config import TrainingConfig
 from llm_engineering.model.finetuning.data import Row, rows_from_json

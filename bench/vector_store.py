@@ -30,11 +30,11 @@ from uuid import UUID
 
 import numpy as np
 
+from llm_engineering.bootstrap.stores import VectorStoreAdapter
 from llm_engineering.domain.ids import chunk_id
 from llm_engineering.domain.ports import SparseVector, VectorRecord
 from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
 from llm_engineering.infrastructure.db.qdrant_edge import EdgeVectorStore
-from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder
 
 DIM = 384

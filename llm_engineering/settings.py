@@ -24,10 +24,30 @@ def _is_loopback(host: str) -> bool:
 PLACEHOLDERS = {"changeme", "change-me", "your-key-here", "xxx", "todo", "<secret>", "none"}
 
 
-class Settings(BaseSettings):
-    """Endpoints, secrets and model ids. Unset stores mean the embedded local default."""
+class _Group(BaseSettings):
+    """What every group of settings shares: the environment and `.env` as the source, unknown variables ignored."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+
+def _checked_secret(value: SecretStr | None) -> SecretStr | None:
+    """A secret that is blank is unset; a placeholder ("changeme", "<secret>") is refused."""
+    if value is None:
+        return None
+    secret = value.get_secret_value().strip()
+    if not secret:
+        return None
+    if secret.lower() in PLACEHOLDERS or (secret.startswith("<") and secret.endswith(">")):
+        raise ValueError("is a placeholder; set the real secret or remove the variable")
+    return value
+
+
+def _blank_is_none(value: str | None) -> str | None:
+    return value if value and value.strip() else None
+
+
+class StoreSettings(_Group):
+    """Where the data lives: DATA_DIR, the MongoDB warehouse and the Qdrant feature store."""
 
     # Embedded default: where local stores, caches and logs live.
     DATA_DIR: Path = Path(".data")
@@ -45,6 +65,50 @@ class Settings(BaseSettings):
     QDRANT_CLOUD_URL: str | None = None
     QDRANT_APIKEY: SecretStr | None = None
 
+    _store_secrets = field_validator("QDRANT_APIKEY")(_checked_secret)
+    _store_urls = field_validator("QDRANT_DATABASE_HOST", "QDRANT_CLOUD_URL")(_blank_is_none)
+
+    @field_validator("DATABASE_HOST")
+    @classmethod
+    def _mongo_uri(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError("must be a MongoDB URI starting with mongodb:// or mongodb+srv://")
+        return value
+
+    @model_validator(mode="after")
+    def _cloud_needs_url(self) -> "StoreSettings":
+        if self.USE_QDRANT_CLOUD and not self.QDRANT_CLOUD_URL:
+            raise ValueError("USE_QDRANT_CLOUD=true needs QDRANT_CLOUD_URL (and usually QDRANT_APIKEY)")
+        return self
+
+    @property
+    def data_dir(self) -> Path:
+        """DATA_DIR as an absolute path."""
+        return self.DATA_DIR.expanduser().resolve()
+
+    @property
+    def uses_embedded_mongo(self) -> bool:
+        """Whether the warehouse is the embedded local mongod (no DATABASE_HOST set)."""
+        return self.DATABASE_HOST is None
+
+    @property
+    def mongo_uri(self) -> str:
+        """The URI to connect to: DATABASE_HOST, or the embedded server on loopback."""
+        return self.DATABASE_HOST or f"mongodb://127.0.0.1:{self.LOCAL_DATABASE_PORT}"
+
+    @property
+    def qdrant_backend(self) -> Literal["local", "server", "cloud"]:
+        """Which Qdrant to use: Qdrant Cloud, a server at QDRANT_DATABASE_HOST, or local storage."""
+        if self.USE_QDRANT_CLOUD:
+            return "cloud"
+        return "server" if self.QDRANT_DATABASE_HOST else "local"
+
+
+class EmbeddingSettings(_Group):
+    """The retrieval models: the embedding encoder, the reranker, and the device the local models run on."""
+
     # Models.
     TEXT_EMBEDDING_MODEL_ID: str = "sentence-transformers/all-MiniLM-L6-v2"
     # The embedding encoder's engine: torch (fp32), openvino (fp32) or openvino-int8 (the fastest on CPU; see the
@@ -56,6 +120,11 @@ class Settings(BaseSettings):
     RAG_MODEL_DEVICE: str = "cpu"
     # The transformers fallback's dtype: auto is bfloat16 on a CPU with bfloat16 instructions, else float32 on CPU.
     RAG_MODEL_DTYPE: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+
+
+class LLMSettings(_Group):
+    """The LLM: which backend answers (local engine, OpenAI-compatible, SageMaker), its limits, retries and cache."""
+
     # The local answering engine: auto is OpenVINO GenAI on the production version's optimized export, else plain
     # transformers (the reason in the log and /ready); openvino refuses to start without the export.
     LLM_ENGINE: Literal["auto", "openvino", "transformers"] = "auto"
@@ -89,6 +158,19 @@ class Settings(BaseSettings):
     # Hugging Face Hub (dataset / model pushes).
     HUGGINGFACE_ACCESS_TOKEN: SecretStr | None = None
 
+    _llm_secrets = field_validator("OPENAI_API_KEY", "HUGGINGFACE_ACCESS_TOKEN")(_checked_secret)
+    _llm_urls = field_validator("OPENAI_BASE_URL")(_blank_is_none)
+
+    @model_validator(mode="after")
+    def _openai_needs_a_key_or_a_server(self) -> "LLMSettings":
+        if self.LLM_BACKEND == "openai" and self.OPENAI_API_KEY is None and self.OPENAI_BASE_URL is None:
+            raise ValueError("LLM_BACKEND=openai needs OPENAI_API_KEY or OPENAI_BASE_URL (a local server)")
+        return self
+
+
+class TrackingSettings(_Group):
+    """Experiment tracking (Comet ML) and prompt monitoring (Opik)."""
+
     # Experiment tracking and prompt monitoring.
     COMET_API_KEY: SecretStr | None = None
     COMET_WORKSPACE: str | None = None
@@ -98,6 +180,18 @@ class Settings(BaseSettings):
     OPIK_PROJECT: str = "twin"
     # A self-hosted Opik server (e.g. http://127.0.0.1:5173/api); with OPIK_API_KEY it turns tracing on.
     OPIK_URL_OVERRIDE: str | None = None
+
+    _tracking_secrets = field_validator("COMET_API_KEY", "OPIK_API_KEY")(_checked_secret)
+    _tracking_urls = field_validator("OPIK_URL_OVERRIDE")(_blank_is_none)
+
+    @property
+    def opik_enabled(self) -> bool:
+        """Prompt monitoring is on only when an Opik server or cloud account is configured."""
+        return self.OPIK_API_KEY is not None or self.OPIK_URL_OVERRIDE is not None
+
+
+class AWSSettings(_Group):
+    """AWS: credentials, the SageMaker role, and the TGI endpoint with its autoscaling."""
 
     # AWS / SageMaker.
     AWS_REGION: str = "eu-central-1"
@@ -118,13 +212,27 @@ class Settings(BaseSettings):
     SAGEMAKER_MAX_REPLICAS: int = Field(default=2, ge=1)
     SAGEMAKER_TARGET_INVOCATIONS_PER_INSTANCE: float = Field(default=10.0, gt=0)
 
-    # RAG (tools.rag and the service): chunks per answer, LLM rewrites of the question (unset: 1 with the local
+    _aws_secrets = field_validator("AWS_ACCESS_KEY", "AWS_SECRET_KEY")(_checked_secret)
+
+    @model_validator(mode="after")
+    def _endpoint_limits(self) -> "AWSSettings":
+        if self.SAGEMAKER_MIN_REPLICAS > self.SAGEMAKER_MAX_REPLICAS:
+            raise ValueError("SAGEMAKER_MIN_REPLICAS must not exceed SAGEMAKER_MAX_REPLICAS")
+        if self.MAX_INPUT_LENGTH >= self.MAX_TOTAL_TOKENS:
+            raise ValueError("MAX_INPUT_LENGTH must be below MAX_TOTAL_TOKENS (TGI refuses to start otherwise)")
+        return self
+
+
+class ServingSettings(_Group):
+    """Answering: RAG's retrieval sizes and the REST service's address, key and limits."""
+
+    # RAG (llm-twin ask and the service): chunks per answer, LLM rewrites of the question (unset: 1 with the local
     # model, 3 with a remote LLM_BACKEND), and the context's token cap.
     RAG_TOP_K: int = Field(default=5, ge=1, le=50)
     RAG_EXPAND_TO_N_QUERIES: int | None = Field(default=None, ge=1, le=5)
     RAG_MAX_CONTEXT_TOKENS: int = Field(default=1536, ge=64)
 
-    # The REST service (tools.ml_service). Without API_KEY it binds to loopback only unless API_ALLOW_NO_KEY.
+    # The REST service (llm-twin serve). Without API_KEY it binds to loopback only unless API_ALLOW_NO_KEY.
     API_KEY: SecretStr | None = None
     API_HOST: str = "127.0.0.1"
     API_PORT: int = Field(default=8000, ge=1, le=65535)
@@ -139,58 +247,7 @@ class Settings(BaseSettings):
     API_REQUEST_TIMEOUT_S: float = Field(default=120.0, gt=0)
     API_MAX_CONCURRENT_REQUESTS: int = Field(default=8, ge=1)
 
-    # Crawlers.
-    LINKEDIN_USERNAME: str | None = None
-    LINKEDIN_PASSWORD: SecretStr | None = None
-    CRAWLER_ALLOW_PRIVATE_NETWORKS: bool = False
-
-    @field_validator(
-        "OPENAI_API_KEY",
-        "HUGGINGFACE_ACCESS_TOKEN",
-        "COMET_API_KEY",
-        "OPIK_API_KEY",
-        "QDRANT_APIKEY",
-        "AWS_ACCESS_KEY",
-        "AWS_SECRET_KEY",
-        "LINKEDIN_PASSWORD",
-        "API_KEY",
-    )
-    @classmethod
-    def _no_placeholder_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None:
-            return None
-        secret = value.get_secret_value().strip()
-        if not secret:
-            return None
-        if secret.lower() in PLACEHOLDERS or (secret.startswith("<") and secret.endswith(">")):
-            raise ValueError("is a placeholder; set the real secret or remove the variable")
-        return value
-
-    @field_validator("DATABASE_HOST")
-    @classmethod
-    def _mongo_uri(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        if not value.startswith(("mongodb://", "mongodb+srv://")):
-            raise ValueError("must be a MongoDB URI starting with mongodb:// or mongodb+srv://")
-        return value
-
-    @field_validator("QDRANT_DATABASE_HOST", "QDRANT_CLOUD_URL", "OPENAI_BASE_URL", "OPIK_URL_OVERRIDE")
-    @classmethod
-    def _blank_is_unset(cls, value: str | None) -> str | None:
-        return value if value and value.strip() else None
-
-    @model_validator(mode="after")
-    def _cloud_needs_url(self) -> "Settings":
-        if self.USE_QDRANT_CLOUD and not self.QDRANT_CLOUD_URL:
-            raise ValueError("USE_QDRANT_CLOUD=true needs QDRANT_CLOUD_URL (and usually QDRANT_APIKEY)")
-        if self.LLM_BACKEND == "openai" and self.OPENAI_API_KEY is None and self.OPENAI_BASE_URL is None:
-            raise ValueError("LLM_BACKEND=openai needs OPENAI_API_KEY or OPENAI_BASE_URL (a local server)")
-        if self.SAGEMAKER_MIN_REPLICAS > self.SAGEMAKER_MAX_REPLICAS:
-            raise ValueError("SAGEMAKER_MIN_REPLICAS must not exceed SAGEMAKER_MAX_REPLICAS")
-        if self.MAX_INPUT_LENGTH >= self.MAX_TOTAL_TOKENS:
-            raise ValueError("MAX_INPUT_LENGTH must be below MAX_TOTAL_TOKENS (TGI refuses to start otherwise)")
-        return self
+    _serving_secrets = field_validator("API_KEY")(_checked_secret)
 
     def check_service_binding(self) -> None:
         """Refuse to serve beyond this machine without an API key; checked where the service starts, not on load.
@@ -204,32 +261,31 @@ class Settings(BaseSettings):
                 "set API_KEY, bind 127.0.0.1, or set API_ALLOW_NO_KEY=true on purpose"
             )
 
-    @property
-    def opik_enabled(self) -> bool:
-        """Prompt monitoring is on only when an Opik server or cloud account is configured."""
-        return self.OPIK_API_KEY is not None or self.OPIK_URL_OVERRIDE is not None
 
-    @property
-    def data_dir(self) -> Path:
-        """DATA_DIR as an absolute path."""
-        return self.DATA_DIR.expanduser().resolve()
+class CrawlerSettings(_Group):
+    """The crawlers: the LinkedIn sign-in and whether private addresses may be crawled."""
 
-    @property
-    def uses_embedded_mongo(self) -> bool:
-        """Whether the warehouse is the embedded local mongod (no DATABASE_HOST set)."""
-        return self.DATABASE_HOST is None
+    LINKEDIN_USERNAME: str | None = None
+    LINKEDIN_PASSWORD: SecretStr | None = None
+    CRAWLER_ALLOW_PRIVATE_NETWORKS: bool = False
 
-    @property
-    def mongo_uri(self) -> str:
-        """The URI to connect to: DATABASE_HOST, or the embedded server on loopback."""
-        return self.DATABASE_HOST or f"mongodb://127.0.0.1:{self.LOCAL_DATABASE_PORT}"
+    _crawler_secrets = field_validator("LINKEDIN_PASSWORD")(_checked_secret)
 
-    @property
-    def qdrant_backend(self) -> Literal["local", "server", "cloud"]:
-        """Which Qdrant to use: Qdrant Cloud, a server at QDRANT_DATABASE_HOST, or local storage."""
-        if self.USE_QDRANT_CLOUD:
-            return "cloud"
-        return "server" if self.QDRANT_DATABASE_HOST else "local"
+
+class Settings(
+    StoreSettings,
+    EmbeddingSettings,
+    LLMSettings,
+    TrackingSettings,
+    AWSSettings,
+    ServingSettings,
+    CrawlerSettings,
+):
+    """Every setting, grouped by concern in its bases, under the same environment variable names as ever.
+
+    Endpoints, secrets and model ids; unset stores mean the embedded local default. A component that needs one
+    concern only can take that group (`StoreSettings`, `LLMSettings`, ...) as its type.
+    """
 
 
 def load_settings(**overrides: object) -> Settings:

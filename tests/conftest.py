@@ -24,12 +24,12 @@ os.environ.setdefault(
     "EMBEDDING_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".data" / "cache" / "embeddings")
 )
 
+from llm_engineering.bootstrap.stores import VectorStoreAdapter, build_vector_store  # noqa: E402
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse, connect_mongo  # noqa: E402
-from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter, build_vector_store  # noqa: E402
 from llm_engineering.infrastructure.llm.model_store import packaged_gguf, resolve_llm_model  # noqa: E402
 from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer  # noqa: E402
 from llm_engineering.settings import Settings, load_settings  # noqa: E402
-from tests.fixture_site import FixtureSite, make_git_mirror  # noqa: E402
+from tests.crawl_site import CrawlSite, write_cluttered_mirror  # noqa: E402
 from tests.uvicorn_support import free_port, serving  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -116,17 +116,16 @@ def pipeline_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 
 @pytest.fixture
-def fixture_site() -> Iterator[FixtureSite]:
-    """The crawler tests' web site on 127.0.0.1: articles, a LinkedIn-like feed, and the failure cases."""
-    site = FixtureSite.start()
-    yield site
-    site.stop()
+def crawl_site() -> Iterator[CrawlSite]:
+    """The crawler tests' web site on 127.0.0.1: the sample site's articles and LinkedIn feed, and the bad cases."""
+    with CrawlSite() as site:
+        yield site
 
 
 @pytest.fixture
 def git_mirror(tmp_path: Path) -> Path:
-    """A local git "github.com" (file:// clones) holding mayaokafor/tiny-feature-store."""
-    return make_git_mirror(tmp_path / "git-mirror")
+    """The sample site's local git "github.com" (file:// clones); mayaokafor/tiny-feature-store has clutter."""
+    return write_cluttered_mirror(tmp_path / "git-mirror")
 
 
 if TYPE_CHECKING:
@@ -238,13 +237,13 @@ def chat_server() -> Iterator[ChatCompletionsServer]:
     server.stop()
 
 
-def run_tool(module: str, *args: str, env: dict[str, str]) -> str:
-    """Run `python -m module args` from the repository root as a user would; its stdout."""
+def run_tool(*args: str, env: dict[str, str]) -> str:
+    """Run `llm-twin args` (as `python -m tools args`) from the repository root as a user would; its stdout."""
     import subprocess
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", module, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "tools", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
     )
     return result.stdout
 

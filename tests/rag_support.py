@@ -6,10 +6,10 @@ from pathlib import Path
 from llm_engineering.application.preprocessing.chunking import ChunkingConfig
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
 from llm_engineering.application.warehouse_transfer import import_warehouse
+from llm_engineering.bootstrap.llm import llm_models_dir
+from llm_engineering.bootstrap.stores import build_vector_store
 from llm_engineering.domain.ports import DocumentRepository, Embedder, VectorStore
-from llm_engineering.infrastructure.db.vector_store import build_vector_store
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
-from llm_engineering.infrastructure.llm.factory import llm_models_dir
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
 from llm_engineering.settings import Settings
 from tests.conftest import PACKAGED_LLM_ID, SAMPLE_DIR

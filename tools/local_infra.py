@@ -1,10 +1,13 @@
 """Start, stop or inspect the embedded local infrastructure (the Mongo-wire server).
 
-python -m tools.local_infra up | down | status
+llm-twin infra up | down | status
 """
 
-import argparse
 import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
 
 from llm_engineering.domain.exceptions import LLMTwinError
 from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer
@@ -12,24 +15,28 @@ from llm_engineering.settings import get_settings
 from tools.cli_logging import configure_logging
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.local_infra", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("action", choices=["up", "down", "status"])
-    args = parser.parse_args(argv)
+class InfraAction(StrEnum):
+    """What to do with the embedded Mongo-wire server."""
+
+    UP = "up"
+    DOWN = "down"
+    STATUS = "status"
+
+
+def infra(action: Annotated[InfraAction, typer.Argument(help="up, down or status")]) -> int:
+    """Start, stop or inspect the embedded local infrastructure (the Mongo-wire server, data in DATA_DIR)."""
     configure_logging()
     settings = get_settings()
     if not settings.uses_embedded_mongo:
-        print(f"DATABASE_HOST is set: MongoDB is remote, nothing local to {args.action}.")
+        print(f"DATABASE_HOST is set: MongoDB is remote, nothing local to {action.value}.")
         return 0
     server = LocalMongoServer.from_settings(settings)
     try:
-        if args.action == "up":
+        if action is InfraAction.UP:
             started = server.start()
             state = "started" if started else "already running"
             print(f"Mongo-wire server {state} at {server.uri} (data: {server.storage_path})")
-        elif args.action == "down":
+        elif action is InfraAction.DOWN:
             stopped = server.stop()
             print(
                 "Mongo-wire server stopped."
@@ -43,7 +50,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """The main job (`make run`): from the sample authors' pages to the twin's first answer, in one ZenML run.
 
-    python -m tools.quickstart [--config configs/quickstart.yaml] [--question "..."] [--summary output/run_summary.json]
+    llm-twin quickstart [--config configs/quickstart.yaml] [--question "..."] [--summary output/run_summary.json]
 
 The continuous-training pipeline runs with the quickstart's training budget: ETL from the local sample site, features,
 the instruction and preference datasets, SFT, DPO, evaluation against the base and production with promotion, and
@@ -11,10 +11,9 @@ table at the end says what each stage took and made, and the same summary is wri
 Run it again and every stage whose inputs did not change reuses what it made: nothing is re-embedded, retrained or
 re-exported, and the same version answers. After a failure, the next run goes on from the failed stage, since the
 stages before it find their work done. The default configs crawl the local sample site, so `poe quickstart` runs
-`python -m tools.sample_site -- python -m tools.quickstart`.
+`llm-twin sample-site -- llm-twin quickstart`.
 """
 
-import argparse
 import importlib.util
 import json
 import logging
@@ -25,7 +24,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
 
 from llm_engineering.domain.exceptions import ConfigError, LLMTwinError
 from llm_engineering.domain.ports import GenerationParams
@@ -273,7 +274,7 @@ def stage_results(
 
 def ask_twin(question: str, params: GenerationParams, model_name: str, emit: Callable[[str], None]) -> dict[str, Any]:
     """The question to `model_name`'s production twin through the RAG core: the sources, then the streamed answer."""
-    from tools.twin import build_twin
+    from llm_engineering.bootstrap.twin import build_twin
 
     twin = build_twin(get_settings(), model_name=model_name)
     try:
@@ -366,18 +367,21 @@ def latest_run(started: datetime) -> "PipelineRunResponse | None":
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the job; 0 when the twin answered, 1 when a stage failed, 2 for a bad config, 130 on Ctrl-C."""
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.quickstart", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help=f"default: {DEFAULT_CONFIG}")
-    parser.add_argument("--question", default=DEFAULT_QUESTION, help="what to ask the twin at the end")
-    parser.add_argument("--max-new-tokens", type=int, default=160, help="answer length limit (default 160)")
-    parser.add_argument("--summary", type=Path, default=DEFAULT_SUMMARY, help=f"default: {DEFAULT_SUMMARY}")
-    args = parser.parse_args(argv)
+def quickstart(
+    config_path: Annotated[Path, typer.Option("--config", help="the main job's config")] = DEFAULT_CONFIG,
+    question: Annotated[str, typer.Option(help="what to ask the twin at the end")] = DEFAULT_QUESTION,
+    max_new_tokens: Annotated[int, typer.Option(help="answer length limit")] = 160,
+    summary_path: Annotated[Path, typer.Option("--summary", help="where the run summary is written")] = DEFAULT_SUMMARY,
+) -> int:
+    """The main job: from the sample authors' pages to the twin's first answer, in one ZenML run.
+
+    ETL from the local sample site, features, both datasets, SFT, DPO, evaluation with promotion, the optimize stage,
+    then one question through the RAG core. Run it again and every finished stage is reused; after a failure the next
+    run goes on from the failed stage. Exit 0 when the twin answered, 1 when a stage failed, 2 for a bad config, 130
+    on Ctrl-C.
+    """
     try:
-        config, run_options = load_config(PIPELINE, args.config)
+        config, run_options = load_config(PIPELINE, config_path)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -392,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     started_at = datetime.now(UTC)
     clock = time.monotonic()
     path = gpu_path()
-    print(f"The main job: {len(stages)} stages on the {path} path, config {args.config}.", flush=True)
+    print(f"The main job: {len(stages)} stages on the {path} path, config {config_path}.", flush=True)
     failure: str | None = None
     interrupted: str | None = None
     try:
@@ -414,11 +418,11 @@ def main(argv: list[str] | None = None) -> int:
             # As the service answers: its repetition controls, by default the evaluation's.
             settings = get_settings()
             params = GenerationParams(
-                max_new_tokens=args.max_new_tokens,
+                max_new_tokens=max_new_tokens,
                 repetition_penalty=settings.API_REPETITION_PENALTY,
                 no_repeat_ngram_size=settings.API_NO_REPEAT_NGRAM_SIZE,
             )
-            answer = ask_twin(args.question, params, model_name, lambda line: print(line, flush=True))
+            answer = ask_twin(question, params, model_name, lambda line: print(line, flush=True))
         except KeyboardInterrupt:
             ask.status, ask.error = "interrupted", "interrupted (Ctrl-C)"
         except (LLMTwinError, ValueError) as error:
@@ -436,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         outcome = "the twin answered"
     summary: dict[str, Any] = {
-        "config": str(args.config),
+        "config": str(config_path),
         "pipeline_run": None if run is None else {"id": str(run.id), "name": run.name},
         "model_name": model_name,
         "training_path": path,
@@ -446,10 +450,10 @@ def main(argv: list[str] | None = None) -> int:
         "stages": [vars(result) for result in results],
         "answer": answer,
     }
-    write_summary(args.summary, summary)
+    write_summary(summary_path, summary)
     print()
     print(render_summary(summary))
-    print(f"Summary written to {args.summary}.")
+    print(f"Summary written to {summary_path}.")
     if interrupted is not None or ask.status == "interrupted":
         print(f"error: interrupted. {outcome}. Run it again to go on from there.", file=sys.stderr)
         return 130
@@ -459,7 +463,3 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(NEXT_STEPS.format(model=answer["model"] if answer else model_name))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

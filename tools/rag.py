@@ -1,23 +1,24 @@
 """Ask the twin: the self-query's author, the searched queries, the ranked chunks with their scores and links, then
 the answer as it streams.
 
-python -m tools.rag ["QUESTION"] [--author "Maya Okafor"] [--k 5] [--no-generate]
+llm-twin ask ["QUESTION"] [--author "Maya Okafor"] [--k 5] [--no-generate]
 
 Scores: dense = cosine similarity of the query and chunk vectors; lexical = BM25 (the store's IDF); fused = reciprocal
 rank fusion of the dense and the lexical ranking of every collection's candidates together, the ranking used ("-": the
 chunk was not in that side's top candidates).
 """
 
-import argparse
 import sys
 import textwrap
+from typing import Annotated
+
+import typer
 
 from llm_engineering.domain.exceptions import InvalidQueryError, LLMTwinError
 from llm_engineering.domain.ports import GenerationParams
 from llm_engineering.domain.rag import ContextChunk, Retrieval
 from llm_engineering.settings import get_settings
 from tools.cli_logging import configure_logging
-from tools.twin import build_twin
 
 # A question about the sample corpus (data/sample), so `poe call-rag-retrieval-module` works after `make run`.
 DEFAULT_QUESTION = "Maya Okafor, could you draft a LinkedIn post on how to keep GPU costs down?"
@@ -48,32 +49,38 @@ def print_retrieval(retrieval: Retrieval) -> None:
         print(textwrap.indent(textwrap.shorten(chunk.content, width=300, placeholder=" …"), "    "))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Retrieve, print, and stream the answer; 2 for a question that cannot be asked, 1 for other failures."""
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.rag", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "question", nargs="?", default=DEFAULT_QUESTION, help=f"what to ask the twin (default: {DEFAULT_QUESTION!r})"
-    )
-    parser.add_argument("--author", help="only this author's chunks (full name); unknown names search everyone")
-    parser.add_argument("--k", type=int, help="how many chunks to keep (default: RAG_TOP_K, 5)")
-    parser.add_argument("--no-generate", action="store_true", help="retrieve and print the chunks only")
-    parser.add_argument("--max-new-tokens", type=int, default=256, help="answer length limit (default 256)")
-    parser.add_argument("--verbose", action="store_true", help="debug logs")
-    args = parser.parse_args(argv)
-    configure_logging(args.verbose)
+def ask(
+    question: Annotated[
+        str, typer.Argument(help="what to ask the twin (default: a question about the sample corpus)")
+    ] = DEFAULT_QUESTION,
+    author: Annotated[
+        str | None, typer.Option(help="only this author's chunks (full name); unknown names search everyone")
+    ] = None,
+    k: Annotated[int | None, typer.Option("--k", help="how many chunks to keep (default: RAG_TOP_K, 5)")] = None,
+    no_generate: Annotated[bool, typer.Option("--no-generate", help="retrieve and print the chunks only")] = False,
+    max_new_tokens: Annotated[int, typer.Option(help="answer length limit")] = 256,
+    verbose: Annotated[bool, typer.Option("--verbose", help="debug logs")] = False,
+) -> int:
+    """Ask the twin: the ranked chunks with their scores and links, then the answer as it streams.
+
+    Scores: dense = cosine similarity of the query and chunk vectors; lexical = BM25; fused = reciprocal rank fusion
+    of both rankings ("-": the chunk was not in that side's top candidates). Exit 2 for a question that cannot be
+    asked, 1 for other failures.
+    """
+    from llm_engineering.bootstrap.twin import build_twin
+
+    configure_logging(verbose)
     try:
         settings = get_settings()
-        twin = build_twin(settings, generate=not args.no_generate)
+        twin = build_twin(settings, generate=not no_generate)
         try:
-            retrieval = twin.retrieve(args.question, k=args.k, author_full_name=args.author)
+            retrieval = twin.retrieve(question, k=k, author_full_name=author)
             print_retrieval(retrieval)
-            if args.no_generate:
+            if no_generate:
                 return 0
             print(f"\nAnswer ({twin.model_name}):", flush=True)
             params = GenerationParams(
-                max_new_tokens=args.max_new_tokens,
+                max_new_tokens=max_new_tokens,
                 repetition_penalty=settings.API_REPETITION_PENALTY,
                 no_repeat_ngram_size=settings.API_NO_REPEAT_NGRAM_SIZE,
             )
@@ -98,7 +105,3 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted", file=sys.stderr)
         return 130
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

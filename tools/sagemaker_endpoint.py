@@ -1,16 +1,18 @@
 """The twin's SageMaker TGI endpoint: deploy the registry's production TwinLlama, send it one request, delete it.
 
-python -m tools.sagemaker_endpoint deploy [--model s3://bucket/model.tar.gz | --model org/hub-id]
-python -m tools.sagemaker_endpoint test
-python -m tools.sagemaker_endpoint delete
+llm-twin sagemaker deploy [--model s3://bucket/model.tar.gz | --model org/hub-id]
+llm-twin sagemaker test
+llm-twin sagemaker delete
 
 Names, instance, TGI limits and autoscaling come from Settings (SAGEMAKER_ENDPOINT_INFERENCE, GPU_INSTANCE_TYPE,
 SM_NUM_GPUS, MAX_INPUT_LENGTH, MAX_TOTAL_TOKENS, MAX_BATCH_TOTAL_TOKENS, SAGEMAKER_MIN/MAX_REPLICAS, AWS_*).
 """
 
-import argparse
 import sys
+from collections.abc import Callable
+from typing import Annotated
 
+import typer
 from loguru import logger
 
 from llm_engineering.domain.exceptions import LLMTwinError, PipelineNotAvailableError, RegistryError
@@ -22,15 +24,19 @@ from llm_engineering.infrastructure.aws.endpoint import (
     deploy_endpoint,
     tgi_image_uri,
 )
-from llm_engineering.model.inference.production import production_artifact_uri
+from llm_engineering.model.finetuning.config import TrainingConfig
 from llm_engineering.settings import Settings, get_settings
 from tools.cli_logging import configure_logging
-from tools.twin import TWIN_MODEL_NAME
+
+# The registry model the training pipeline versions and the evaluation pipeline promotes.
+TWIN_MODEL_NAME: str = TrainingConfig.model_fields["model_name"].default
 
 
 def production_model_location(settings: Settings) -> str:
     """Where the model registry's `production` TwinLlama version keeps its merged weights: an s3:// artifact on a
     cloud stack. A local artifact store, or no production version, is refused with what to do instead."""
+    from llm_engineering.model.inference.production import production_artifact_uri
+
     try:
         version, uri = production_artifact_uri(TWIN_MODEL_NAME)
     except RegistryError as error:
@@ -45,42 +51,12 @@ def production_model_location(settings: Settings) -> str:
     return uri
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one endpoint command; 1 when AWS refuses, 2 for a configuration problem."""
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.sagemaker_endpoint",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    deploy = commands.add_parser("deploy", help="deploy the production TwinLlama on TGI, with autoscaling")
-    deploy.add_argument("--model", help="s3:// artifact or Hugging Face Hub id (default: the registry's production)")
-    commands.add_parser("test", help="send the endpoint one request and print the answer")
-    commands.add_parser("delete", help="remove the autoscaling target, endpoint, endpoint config and model")
-    args = parser.parse_args(argv)
+def _endpoint_command(action: Callable[[Settings, EndpointSpec], str]) -> int:
+    """Run one endpoint action and print its outcome; 1 when AWS refuses, 2 for a configuration problem."""
     configure_logging()
     try:
         settings = get_settings()
-        spec = EndpointSpec.from_settings(settings)
-        if args.command == "deploy":
-            location = args.model or production_model_location(settings)
-            token = settings.HUGGINGFACE_ACCESS_TOKEN
-            deploy_endpoint(
-                spec,
-                location,
-                sagemaker=sagemaker_client(settings),
-                autoscaling=autoscaling_client(settings),
-                image_uri=tgi_image_uri(spec),
-                hf_token=token.get_secret_value() if token else None,
-            )
-            print(f"Endpoint {spec.endpoint_name} is InService; try `poe test-sagemaker-endpoint`.")
-        elif args.command == "test":
-            print(call_endpoint_once(spec, runtime_client(settings)))
-        else:
-            deleted = delete_endpoint(
-                spec, sagemaker=sagemaker_client(settings), autoscaling=autoscaling_client(settings)
-            )
-            print("Deleted: " + (", ".join(deleted) or "nothing (it did not exist)"))
+        print(action(settings, EndpointSpec.from_settings(settings)))
     except PipelineNotAvailableError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -90,5 +66,38 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def deploy(
+    model: Annotated[
+        str | None, typer.Option(help="s3:// artifact or Hugging Face Hub id (default: the registry's production)")
+    ] = None,
+) -> int:
+    """Deploy the production TwinLlama on a SageMaker TGI endpoint, with autoscaling."""
+
+    def run(settings: Settings, spec: EndpointSpec) -> str:
+        token = settings.HUGGINGFACE_ACCESS_TOKEN
+        deploy_endpoint(
+            spec,
+            model or production_model_location(settings),
+            sagemaker=sagemaker_client(settings),
+            autoscaling=autoscaling_client(settings),
+            image_uri=tgi_image_uri(spec),
+            hf_token=token.get_secret_value() if token else None,
+        )
+        return f"Endpoint {spec.endpoint_name} is InService; try `poe test-sagemaker-endpoint`."
+
+    return _endpoint_command(run)
+
+
+def test() -> int:
+    """Send the SageMaker endpoint one request and print the answer."""
+    return _endpoint_command(lambda settings, spec: call_endpoint_once(spec, runtime_client(settings)))
+
+
+def delete() -> int:
+    """Delete the SageMaker endpoint, its config, its model and its autoscaling target."""
+
+    def run(settings: Settings, spec: EndpointSpec) -> str:
+        deleted = delete_endpoint(spec, sagemaker=sagemaker_client(settings), autoscaling=autoscaling_client(settings))
+        return "Deleted: " + (", ".join(deleted) or "nothing (it did not exist)")
+
+    return _endpoint_command(run)

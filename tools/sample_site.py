@@ -5,9 +5,9 @@ Without internet the ETL cannot reach Medium, Substack, LinkedIn or GitHub. This
 accepts any user name and password), and writes its repositories as local git repositories. The real crawlers
 (headless Chromium, trafilatura, git clone) then crawl it exactly as they crawl the real sites.
 
-    python -m tools.sample_site [--port 8765]
+    llm-twin sample-site [--port 8765]
         serve until Ctrl-C, printing each author's links and the ETL config settings for this site
-    python -m tools.sample_site -- python -m tools.run digital-data-etl --config configs/<sample-site config>.yaml
+    llm-twin sample-site -- llm-twin run digital-data-etl --config configs/<sample-site config>.yaml
         serve only while the command runs, and exit with its exit code
 
 The command runs with CRAWLER_ALLOW_PRIVATE_NETWORKS=true (the site is on loopback), SAMPLE_SITE_URL (the site's
@@ -20,7 +20,6 @@ An ETL config for this site lists the links printed by the first form, and sets:
       git_mirrors: {"https://github.com/": "file://{data_dir}/sample-site/git/"}
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -28,7 +27,9 @@ import textwrap
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Annotated
 
+import typer
 import yaml
 from loguru import logger
 
@@ -89,54 +90,39 @@ def describe(site: SampleSite, mirror: Path) -> str:
         textwrap.indent(yaml.safe_dump(settings_for_site, sort_keys=False).rstrip(), "  "),
         "",
         "Crawl with CRAWLER_ALLOW_PRIVATE_NETWORKS=true and any LINKEDIN_USERNAME / LINKEDIN_PASSWORD,",
-        "or let this tool run the ETL: python -m tools.sample_site -- python -m tools.run digital-data-etl ...",
+        "or let this tool run the ETL: llm-twin sample-site -- llm-twin run digital-data-etl ...",
     ]
     return "\n".join(lines)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.sample_site",
-        usage="%(prog)s [--port PORT] [--data DIR] [--git-dir DIR] [--verbose] [-- COMMAND ...]",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0: a free port)"
-    )
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=DEFAULT_DATA_DIR,
-        help=f"folder of users.json, articles.json, posts.json, repositories.json (default {DEFAULT_DATA_DIR})",
-    )
-    parser.add_argument(
-        "--git-dir",
-        type=Path,
-        help="where the repositories are written as git repositories (default: DATA_DIR/sample-site/git)",
-    )
-    parser.add_argument("--verbose", action="store_true", help="log every request the site answers")
-    return parser
+def sample_site(
+    command: Annotated[
+        list[str] | None,
+        typer.Argument(help="a command to run while the site serves (after --); its exit code is ours"),
+    ] = None,
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1 (0: a free port)")] = DEFAULT_PORT,
+    data: Annotated[
+        Path, typer.Option(help="folder of users.json, articles.json, posts.json, repositories.json")
+    ] = DEFAULT_DATA_DIR,
+    git_dir: Annotated[
+        Path | None,
+        typer.Option(help="where the repositories are written as git repositories (default: DATA_DIR/sample-site/git)"),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="log every request the site answers")] = False,
+) -> int:
+    """Serve the sample corpus as a local web site (the offline demo of the data ETL), or run a command beside it.
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    arguments = list(sys.argv[1:] if argv is None else argv)
-    # Everything after "--" is the command, passed on untouched (argparse would read its options as ours).
-    command: list[str] | None = None
-    if "--" in arguments:
-        split = arguments.index("--")
-        arguments, command = arguments[:split], arguments[split + 1 :]
-    parser = build_parser()
-    args = parser.parse_args(arguments)
-    if command is not None and not command:
-        parser.error("no command after --")
-    configure_logging(args.verbose)
+    Without a command it serves until Ctrl-C and prints each author's links and the ETL config settings for this
+    site. `llm-twin sample-site -- COMMAND ...` serves only while COMMAND runs (with CRAWLER_ALLOW_PRIVATE_NETWORKS,
+    SAMPLE_SITE_URL and a LinkedIn sign-in set for it) and exits with its exit code.
+    """
+    configure_logging(verbose)
     try:
         settings = get_settings()
-        site = SampleSite(args.data, port=args.port)
-        mirror = site.write_git_mirror(args.git_dir or default_git_dir(settings))
+        site = SampleSite(data, port=port)
+        mirror = site.write_git_mirror(git_dir or default_git_dir(settings))
         with site:
-            if command is not None:
+            if command:
                 return run_command(command, command_environment(site, settings, os.environ))
             print(describe(site, mirror), flush=True)
             try:
@@ -147,7 +133,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

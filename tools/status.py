@@ -1,24 +1,23 @@
 """What the twin holds: MongoDB and Qdrant counts, overall and per author, and the backends in use.
 
-python -m tools.status          # a readable table
-python -m tools.status --json   # {"mongo": {}, "qdrant": {}, "backends": {}, "authors": {}, "errors": [...]}
+llm-twin status          # a readable table
+llm-twin status --json   # {"mongo": {}, "qdrant": {}, "backends": {}, "authors": {}, "errors": [...]}
 
 A store that cannot be read is listed under `errors`, with the variables to check; the rest is still reported,
 and the exit status is 1.
 """
 
-import argparse
 import json
 import sys
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from pymongo.errors import PyMongoError
 
 from llm_engineering.domain.documents import UserDocument
 from llm_engineering.domain.exceptions import LLMTwinError
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import USERS, MongoDataWarehouse
-from llm_engineering.infrastructure.db.vector_store import build_vector_store
 from llm_engineering.settings import Settings, get_settings
 from tools.cli_logging import configure_logging
 
@@ -37,6 +36,8 @@ def mongo_error(settings: Settings, error: Exception) -> str:
 
 def collect_status(settings: Settings) -> dict[str, Any]:
     """Counts per collection and per author; a store that cannot be read is reported, not fatal."""
+    from llm_engineering.bootstrap.stores import build_vector_store
+
     report: dict[str, Any] = {
         "mongo": {},
         "qdrant": {},
@@ -97,21 +98,15 @@ def render_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.status", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    args = parser.parse_args(argv)
+def status(
+    json_output: Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")] = False,
+) -> int:
+    """Document and chunk counts per collection and author, and which backends the settings use."""
     configure_logging()
     try:
         report = collect_status(get_settings())
     except LLMTwinError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(json.dumps(report, indent=2, sort_keys=True) if args.json else render_table(report))
+    print(json.dumps(report, indent=2, sort_keys=True) if json_output else render_table(report))
     return 1 if report["errors"] else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

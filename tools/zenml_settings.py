@@ -1,9 +1,8 @@
 """Store the current settings (environment and .env) as the ZenML secret the pipeline steps read.
 
-python -m tools.zenml_settings export
+llm-twin settings export-to-zenml
 """
 
-import argparse
 import sys
 
 from llm_engineering.domain.exceptions import LLMTwinError
@@ -12,12 +11,8 @@ from llm_engineering.settings import get_settings
 from tools.cli_logging import configure_logging
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.zenml_settings", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("action", choices=["export"])
-    parser.parse_args(argv)
+def export_to_zenml() -> int:
+    """Store the current settings (environment and .env) as the ZenML secret the pipeline steps read."""
     configure_logging()
     try:
         count = export_settings_to_zenml(get_settings())
@@ -26,7 +21,3 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"Stored {count} settings in the ZenML secret {SECRET_NAME!r}.")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

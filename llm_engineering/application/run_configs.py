@@ -12,7 +12,7 @@ from typing import Any, ClassVar, TypeVar, get_args
 import yaml
 from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 
-from llm_engineering.application.dataset.builder import DatasetConfig
+from llm_engineering.application.dataset.builder import DatasetBuilderConfig
 from llm_engineering.application.preprocessing.chunking import ChunkingConfig
 from llm_engineering.domain.config import RunConfig
 from llm_engineering.domain.crawling import CrawlerKind, CrawlerOptions
@@ -21,7 +21,7 @@ from llm_engineering.domain.exceptions import ConfigError
 ConfigT = TypeVar("ConfigT", bound=RunConfig)
 
 
-class EtlConfig(RunConfig):
+class DigitalDataEtlConfig(RunConfig):
     """`digital_data_etl`: one author's links into the warehouse. The book's configs (name + links) run as is."""
 
     user_full_name: str = Field(min_length=1, description='the author, "First Last"')
@@ -39,7 +39,7 @@ class EtlConfig(RunConfig):
     max_per_domain: int = Field(default=2, ge=1, description="links of one domain crawled at once")
 
 
-class FeatureConfig(RunConfig):
+class FeatureEngineeringConfig(RunConfig):
     """`feature_engineering`: clean, chunk and embed the warehouse into the feature store."""
 
     author_full_names: list[str] = Field(default_factory=list, description="empty: every author in the warehouse")
@@ -49,7 +49,7 @@ class FeatureConfig(RunConfig):
     write_batch_size: int = Field(default=256, ge=1, description="chunks embedded and written per round")
 
 
-class DatasetsConfig(RunConfig):
+class GenerateDatasetsConfig(RunConfig):
     """`generate_datasets`: an instruction or a preference dataset from the feature store."""
 
     BOOK_KEYS: ClassVar[dict[str, str]] = {
@@ -59,12 +59,12 @@ class DatasetsConfig(RunConfig):
     }
 
     author_full_names: list[str] = Field(default_factory=list, description="empty: every author in the warehouse")
-    dataset: DatasetConfig = DatasetConfig()
+    dataset: DatasetBuilderConfig = DatasetBuilderConfig()
     push_to_huggingface: bool = False
     huggingface_dataset_id: str = "llm-twin-datasets"
 
 
-class ExportConfig(RunConfig):
+class ExportArtifactConfig(RunConfig):
     """`export_artifact_to_json`: the latest dataset artifacts as JSON files."""
 
     artifact_names: list[str] = Field(default_factory=lambda: ["instruct_datasets", "preference_datasets"])
@@ -84,15 +84,17 @@ class EndToEndDataConfig(RunConfig):
         "mock": "there is no mock mode here: the LLM comes from the settings (LLM_BACKEND), local by default",
     }
 
-    etl_configs: list[EtlConfig] = Field(min_length=1)
-    feature_config: FeatureConfig = FeatureConfig()
-    instruct_config: DatasetsConfig = DatasetsConfig()
-    preference_config: DatasetsConfig = DatasetsConfig(dataset=DatasetConfig(dataset_type="preference"))
+    etl_configs: list[DigitalDataEtlConfig] = Field(min_length=1)
+    feature_config: FeatureEngineeringConfig = FeatureEngineeringConfig()
+    instruct_config: GenerateDatasetsConfig = GenerateDatasetsConfig()
+    preference_config: GenerateDatasetsConfig = GenerateDatasetsConfig(
+        dataset=DatasetBuilderConfig(dataset_type="preference")
+    )
 
     @field_validator("etl_configs", mode="before")
     @classmethod
     def _load_etl_files(cls, value: Any) -> Any:
-        return [config_or_file(item, EtlConfig) for item in value] if isinstance(value, list) else value
+        return [config_or_file(item, DigitalDataEtlConfig) for item in value] if isinstance(value, list) else value
 
     @field_validator("feature_config", "instruct_config", "preference_config", mode="before")
     @classmethod

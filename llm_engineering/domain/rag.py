@@ -56,7 +56,7 @@ class ReadinessCheck:
 
 
 class TwinAnswerer(Protocol):
-    """The twin behind the REST service and `tools.rag`: retrieve context, then stream an answer grounded in it."""
+    """The twin behind the REST service and `llm-twin ask`: retrieve context, then stream an answer grounded in it."""
 
     @property
     def model_name(self) -> str:

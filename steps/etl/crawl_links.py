@@ -5,15 +5,15 @@ from typing import Annotated, Any
 from zenml import step
 
 from llm_engineering.application.etl import crawl_links
-from llm_engineering.application.run_configs import EtlConfig
+from llm_engineering.application.run_configs import DigitalDataEtlConfig
+from llm_engineering.bootstrap.crawling import build_crawler_dispatcher
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.web.factory import build_crawler_dispatcher
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
 from steps.metadata import record_metadata
 
 
 @step
-def crawl_links_step(config: EtlConfig) -> Annotated[dict[str, Any], "crawl_report"]:
+def crawl_links_step(config: DigitalDataEtlConfig) -> Annotated[dict[str, Any], "crawl_report"]:
     """Every link ends created, updated, unchanged or failed: <reason>; too many failures fail the step."""
     settings = settings_for_step()
     report = crawl_links(

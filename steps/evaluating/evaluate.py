@@ -7,11 +7,11 @@ from loguru import logger
 from zenml import get_step_context, step
 from zenml.client import Client
 
+from llm_engineering.bootstrap.llm import build_llm_client, llm_cache_dir, llm_models_dir
 from llm_engineering.domain.exceptions import DatasetSourceError
 from llm_engineering.domain.ports import LLMClient
 from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
 from llm_engineering.infrastructure.llm.cache import CachedLLMClient
-from llm_engineering.infrastructure.llm.factory import build_llm_client, llm_cache_dir, llm_models_dir
 from llm_engineering.infrastructure.llm.local import LocalTransformersClient
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
 from llm_engineering.infrastructure.llm.openvino_engine import OpenVINOGenerator

@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from llm_engineering.bootstrap.sagemaker_jobs import stage_job_code
 from llm_engineering.infrastructure.aws.training_job import (
     TrainingJobSpec,
     download_model,
@@ -18,7 +19,6 @@ from llm_engineering.model.evaluation.sagemaker_entry import (
     channel_name,
     models_argument,
     read_job_outputs,
-    stage_job_code,
     write_job_rows,
 )
 from llm_engineering.model.finetuning.data import Row
@@ -30,7 +30,7 @@ def evaluation_job_spec(
 ) -> TrainingJobSpec:
     """The job for this evaluation: code and test rows staged under `staging`, each model's weights as a channel."""
     source_dir = staging / "code"
-    entry_point = stage_job_code(source_dir)
+    entry_point = stage_job_code("evaluating", source_dir)
     channels = {"test": write_job_rows(rows, staging / "test").parent}
     channels |= {channel_name(model): model.folder for model in models}
     # The sagemaker section's keys are the spec's machine fields, by name.

@@ -7,9 +7,9 @@ from loguru import logger
 from zenml import step
 
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
-from llm_engineering.application.run_configs import FeatureConfig
+from llm_engineering.application.run_configs import FeatureEngineeringConfig
+from llm_engineering.bootstrap.stores import build_vector_store
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.db.vector_store import build_vector_store
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
 from steps.metadata import record_metadata
@@ -17,7 +17,7 @@ from steps.metadata import record_metadata
 
 @step
 def update_feature_store(
-    author_ids: list[str], config: FeatureConfig
+    author_ids: list[str], config: FeatureEngineeringConfig
 ) -> Annotated[dict[str, Any], "feature_store_report"]:
     """Clean, chunk, embed and load every new or changed document; drop the features of deleted ones."""
     settings = settings_for_step()

@@ -6,19 +6,19 @@ from uuid import UUID
 from loguru import logger
 from zenml import step
 
-from llm_engineering.application.dataset.builder import DatasetConfig, build_dataset
+from llm_engineering.application.dataset.builder import DatasetBuilderConfig, build_dataset
+from llm_engineering.bootstrap.llm import build_llm_client
+from llm_engineering.bootstrap.stores import build_vector_store
 from llm_engineering.domain.datasets import InstructDataset, PreferenceDataset
-from llm_engineering.infrastructure.db.vector_store import build_vector_store
 from llm_engineering.infrastructure.embeddings import SentenceTransformerEmbedder
 from llm_engineering.infrastructure.hf_datasets import push_to_hub
-from llm_engineering.infrastructure.llm.factory import build_llm_client
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
 from steps.metadata import record_metadata
 
 DatasetT = TypeVar("DatasetT", InstructDataset, PreferenceDataset)
 
 
-def _build(author_ids: list[str], dataset: DatasetConfig, kind: type[DatasetT]) -> DatasetT:
+def _build(author_ids: list[str], dataset: DatasetBuilderConfig, kind: type[DatasetT]) -> DatasetT:
     expected = "instruction" if kind is InstructDataset else "preference"
     if dataset.dataset_type != expected:
         raise ValueError(f"this step builds {expected} datasets: set dataset.dataset_type: {expected} in its config")
@@ -42,7 +42,7 @@ def _build(author_ids: list[str], dataset: DatasetConfig, kind: type[DatasetT]) 
 
 @step
 def generate_instruct_datasets(
-    author_ids: list[str], dataset: DatasetConfig
+    author_ids: list[str], dataset: DatasetBuilderConfig
 ) -> Annotated[InstructDataset, "instruct_datasets"]:
     """Instruction rows (`instruction` → `output`), split per category by source document."""
     return _build(author_ids, dataset, InstructDataset)
@@ -50,7 +50,7 @@ def generate_instruct_datasets(
 
 @step
 def generate_preference_datasets(
-    author_ids: list[str], dataset: DatasetConfig
+    author_ids: list[str], dataset: DatasetBuilderConfig
 ) -> Annotated[PreferenceDataset, "preference_datasets"]:
     """Preference triples (`prompt`, `chosen` = the author, `rejected` = a generic answer), split by document."""
     return _build(author_ids, dataset, PreferenceDataset)

@@ -14,7 +14,7 @@ from zenml import log_metadata, save_artifact, step
 from zenml.model.utils import link_artifact_version_to_model_version
 
 from llm_engineering.application.rag.prompts import standalone_system_prompt
-from llm_engineering.infrastructure.llm.factory import llm_models_dir
+from llm_engineering.bootstrap.llm import llm_models_dir
 from llm_engineering.infrastructure.llm.model_store import ensure_safetensors
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
 from llm_engineering.model.evaluation.evaluator import model_perplexity

@@ -15,8 +15,8 @@ from loguru import logger
 from zenml import log_metadata, save_artifact, step
 from zenml.model.utils import link_artifact_version_to_model_version
 
+from llm_engineering.bootstrap.llm import llm_models_dir
 from llm_engineering.domain.exceptions import DatasetSourceError, RegistryError
-from llm_engineering.infrastructure.llm.factory import llm_models_dir
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
 from llm_engineering.model.evaluation.evaluator import model_perplexity
 from llm_engineering.model.finetuning.data import Row

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from zenml import step
 
+from llm_engineering.bootstrap.sagemaker_jobs import stage_job_code
 from llm_engineering.infrastructure.aws.training_job import (
     TrainingJobSpec,
     download_model,
@@ -17,7 +18,7 @@ from llm_engineering.infrastructure.aws.training_job import (
 from llm_engineering.infrastructure.zenml_settings import settings_for_step
 from llm_engineering.model.finetuning.config import TrainingConfig
 from llm_engineering.model.finetuning.data import TrainingRows
-from llm_engineering.model.finetuning.sagemaker_entry import METRICS_FILE, stage_job_code, write_job_dataset
+from llm_engineering.model.finetuning.sagemaker_entry import METRICS_FILE, write_job_dataset
 from llm_engineering.model.finetuning.trainer import ADAPTER_DIR, MERGED_DIR, TrainingOutcome
 from steps.training.train import register_outcome, training_base, training_inputs
 
@@ -25,7 +26,7 @@ from steps.training.train import register_outcome, training_base, training_input
 def job_spec(config: TrainingConfig, rows: TrainingRows, base_model: str | None, staging: Path) -> TrainingJobSpec:
     """The job for this config: code and dataset staged under `staging`, the SFT model as a channel for DPO."""
     source_dir = staging / "code"
-    entry_point = stage_job_code(source_dir)
+    entry_point = stage_job_code("training", source_dir)
     channels = {"train": write_job_dataset(rows, staging / "train").parent}
     if base_model is not None:
         channels["model"] = Path(base_model)

@@ -11,8 +11,8 @@ from loguru import logger
 from zenml import get_step_context, log_metadata, save_artifact, step
 from zenml.client import Client
 
+from llm_engineering.bootstrap.llm import llm_models_dir
 from llm_engineering.domain.exceptions import DatasetSourceError
-from llm_engineering.infrastructure.llm.factory import llm_models_dir
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
 from llm_engineering.infrastructure.tracking import comet_tracker
 from llm_engineering.infrastructure.zenml_settings import settings_for_step

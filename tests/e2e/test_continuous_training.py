@@ -8,9 +8,9 @@ import pytest
 
 from llm_engineering.settings import Settings
 from sample_site import SampleSite
+from tests.cli_support import llm_twin
 from tests.conftest import SAMPLE_DIR
 from tests.training_support import optimization_of, optimized_artifact_id, sample_continuous_training, write_config
-from tools.run import main as run_pipeline
 
 
 @pytest.mark.slow
@@ -30,10 +30,10 @@ def test_continuous_training_twice_on_the_sample_site(
     with SampleSite(SAMPLE_DIR) as site:
         continuous = sample_continuous_training(tmp_path, site, pipeline_env, model_name)
         path = write_config(tmp_path / "ct.yaml", continuous, enable_cache=False)
-        assert run_pipeline(["continuous-training", "--config", path]) == 0
+        assert llm_twin(["run", "continuous-training", "--config", path]) == 0
         first = Client().get_artifact_version("promotion_decision").load()
         exported = optimized_artifact_id(find_model_version(model_name, "production"))
-        assert run_pipeline(["continuous-training", "--config", path]) == 0
+        assert llm_twin(["run", "continuous-training", "--config", path]) == 0
         second = Client().get_artifact_version("promotion_decision").load()
 
     versions = Client().list_model_versions(model=model_name, sort_by="asc:number").items

@@ -1,4 +1,4 @@
-"""The data ETL pipeline run through ZenML against the fixture site, checked through tools.status --json."""
+"""The data ETL pipeline run through ZenML against the sample site, checked through tools.status --json."""
 
 import json
 import shutil
@@ -12,23 +12,22 @@ from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.settings import Settings
 from sample_site import SampleSite
+from tests.cli_support import llm_twin
 from tests.conftest import REPO_ROOT, SAMPLE_DIR, latest_artifact, run_tool, sample_site_etl_config
-from tests.fixture_site import (
-    BLOG_PATH,
-    LINKEDIN_LOGIN_PATH,
+from tests.crawl_site import (
+    BLOG,
     LINKEDIN_PASSWORD,
-    LINKEDIN_POST_COUNT,
+    LINKEDIN_POSTS,
     LINKEDIN_PROFILE_PATH,
     LINKEDIN_USERNAME,
-    MEDIUM_PATH,
-    SUBSTACK_PATH,
-    TINY_FEATURE_STORE_LINK,
-    FixtureSite,
+    MEDIUM,
+    REPOSITORY,
+    SUBSTACK,
+    CrawlSite,
 )
-from tools.run import main as run_pipeline
 
 
-def etl_config(tmp_path: Path, site: FixtureSite, mirror: Path, links: list[str]) -> Path:
+def etl_config(tmp_path: Path, site: CrawlSite, mirror: Path, links: list[str]) -> Path:
     config: dict[str, Any] = yaml.safe_load((REPO_ROOT / "configs" / "digital_data_etl_example.yaml").read_text())
     config["parameters"].update(
         user_full_name="Maya Okafor",
@@ -37,14 +36,10 @@ def etl_config(tmp_path: Path, site: FixtureSite, mirror: Path, links: list[str]
             "timeout_s": 2,
             "min_domain_interval_s": 0,
             "scroll_wait_s": 0.5,
-            "linkedin_login_url": site.url(LINKEDIN_LOGIN_PATH),
-            "git_mirrors": {"https://github.com/": mirror.as_uri() + "/"},
+            "linkedin_login_url": site.linkedin_login_url,
+            "git_mirrors": site.git_mirrors(mirror),
         },
-        routes={
-            f"{site.host_port}/medium": "medium",
-            f"{site.host_port}/substack": "substack",
-            f"{site.host_port}/linkedin": "linkedin",
-        },
+        routes=site.routes,
     )
     path = tmp_path / "etl.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -56,7 +51,7 @@ def test_etl_pipeline_crawls_every_source_and_reruns_unchanged(
     warehouse: MongoDataWarehouse,
     pipeline_env: Settings,
     cli_env: dict[str, str],
-    fixture_site: FixtureSite,
+    crawl_site: CrawlSite,
     git_mirror: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -64,18 +59,18 @@ def test_etl_pipeline_crawls_every_source_and_reruns_unchanged(
     monkeypatch.setenv("CRAWLER_ALLOW_PRIVATE_NETWORKS", "true")
     monkeypatch.setenv("LINKEDIN_USERNAME", LINKEDIN_USERNAME)
     monkeypatch.setenv("LINKEDIN_PASSWORD", LINKEDIN_PASSWORD)
-    links = [fixture_site.url(p) for p in (MEDIUM_PATH, SUBSTACK_PATH, BLOG_PATH, LINKEDIN_PROFILE_PATH)]
-    config = etl_config(tmp_path, fixture_site, git_mirror, [*links, TINY_FEATURE_STORE_LINK])
+    links = [crawl_site.url(p) for p in (MEDIUM.path, SUBSTACK.path, BLOG.path, LINKEDIN_PROFILE_PATH)]
+    config = etl_config(tmp_path, crawl_site, git_mirror, [*links, REPOSITORY.link])
 
-    assert run_pipeline(["digital-data-etl", "--config", str(config)]) == 0
+    assert llm_twin(["run", "digital-data-etl", "--config", str(config)]) == 0
     first = latest_artifact("crawl_report")
     assert first["outcomes"]["created"] == 5 and first["failed"] == {}
 
-    status = json.loads(run_tool("tools.status", "--json", env=cli_env))
-    assert status["mongo"] == {"users": 1, "articles": 3, "posts": LINKEDIN_POST_COUNT, "repositories": 1}
+    status = json.loads(run_tool("status", "--json", env=cli_env))
+    assert status["mongo"] == {"users": 1, "articles": 3, "posts": len(LINKEDIN_POSTS), "repositories": 1}
     assert status["authors"]["Maya Okafor"]["mongo"]["articles"] == 3
 
-    assert run_pipeline(["digital-data-etl", "--config", str(config)]) == 0
+    assert llm_twin(["run", "digital-data-etl", "--config", str(config)]) == 0
     second = latest_artifact("crawl_report")
     assert second["outcomes"] == {"created": 0, "updated": 0, "unchanged": 5, "failed": 0}
 
@@ -83,15 +78,15 @@ def test_etl_pipeline_crawls_every_source_and_reruns_unchanged(
 def test_etl_step_fails_when_its_only_link_fails(
     warehouse: MongoDataWarehouse,
     pipeline_env: Settings,
-    fixture_site: FixtureSite,
+    crawl_site: CrawlSite,
     git_mirror: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("CRAWLER_ALLOW_PRIVATE_NETWORKS", "true")
-    config = etl_config(tmp_path, fixture_site, git_mirror, [fixture_site.url("/no/such/page")])
-    assert run_pipeline(["digital-data-etl", "--config", str(config)]) == 1
+    config = etl_config(tmp_path, crawl_site, git_mirror, [crawl_site.url("/no/such/page")])
+    assert llm_twin(["run", "digital-data-etl", "--config", str(config)]) == 1
     assert "/no/such/page" in caplog.text
     assert warehouse.count_users() == 1
 
@@ -99,15 +94,15 @@ def test_etl_step_fails_when_its_only_link_fails(
 def test_a_book_style_config_with_only_a_name_and_links_runs(
     warehouse: MongoDataWarehouse,
     pipeline_env: Settings,
-    fixture_site: FixtureSite,
+    crawl_site: CrawlSite,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CRAWLER_ALLOW_PRIVATE_NETWORKS", "true")
     config = tmp_path / "book.yaml"
-    links = [fixture_site.url(BLOG_PATH), fixture_site.url(SUBSTACK_PATH)]
+    links = [crawl_site.url(BLOG.path), crawl_site.url(SUBSTACK.path)]
     config.write_text(yaml.safe_dump({"parameters": {"user_full_name": "Maya Okafor", "links": links}}))
-    assert run_pipeline(["digital-data-etl", "--config", str(config)]) == 0
+    assert llm_twin(["run", "digital-data-etl", "--config", str(config)]) == 0
     assert latest_artifact("crawl_report")["outcomes"]["created"] == 2
 
 
@@ -135,7 +130,7 @@ def test_the_sample_author_is_crawled_on_a_machine_without_a_browser(
         links = etl["parameters"]["links"]
         config = tmp_path / "etl.yaml"
         config.write_text(yaml.safe_dump(etl))
-        assert run_pipeline(["digital-data-etl", "--config", str(config)]) == 0
+        assert llm_twin(["run", "digital-data-etl", "--config", str(config)]) == 0
 
     report = latest_artifact("crawl_report")
     [(linkedin_link, reason)] = report["failed"].items()

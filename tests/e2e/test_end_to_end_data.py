@@ -10,8 +10,8 @@ import yaml
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.settings import Settings
 from sample_site import SampleSite
+from tests.cli_support import llm_twin
 from tests.conftest import REPO_ROOT, SAMPLE_DIR, run_tool, sample_site_etl_config
-from tools.run import main as run_pipeline
 
 
 def config(name: str) -> dict[str, Any]:
@@ -61,9 +61,9 @@ def test_end_to_end_data_pipeline_on_the_sample_site(
             "preference_config": str(paths["preference.yaml"]),
         }
         (tmp_path / "e2e.yaml").write_text(yaml.safe_dump(e2e))
-        assert run_pipeline(["end-to-end-data", "--config", str(tmp_path / "e2e.yaml")]) == 0
+        assert llm_twin(["run", "end-to-end-data", "--config", str(tmp_path / "e2e.yaml")]) == 0
 
-    status = json.loads(run_tool("tools.status", "--json", env=cli_env))
+    status = json.loads(run_tool("status", "--json", env=cli_env))
     assert status["mongo"] == {"users": 1, "articles": 6, "posts": 25, "repositories": 1}
     assert status["qdrant"]["cleaned_posts"] == 25 and status["qdrant"]["embedded_repositories"] > 0
 

@@ -10,8 +10,8 @@ import yaml
 from llm_engineering.application.warehouse_transfer import import_warehouse
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.settings import Settings
+from tests.cli_support import llm_twin
 from tests.conftest import REPO_ROOT, SAMPLE_DIR
-from tools.run import main as run_pipeline
 
 
 def write_config(tmp_path: Path, name: str, update: dict[str, Any]) -> Path:
@@ -33,7 +33,7 @@ def test_instruct_and_preference_pipelines_then_export(
 ) -> None:
     import_warehouse(warehouse, SAMPLE_DIR)
     features = write_config(tmp_path, "feature_engineering.yaml", {"author_full_names": ["Theo Brandt"]})
-    assert run_pipeline(["feature-engineering", "--config", str(features)]) == 0
+    assert llm_twin(["run", "feature-engineering", "--config", str(features)]) == 0
     small = {
         "author_full_names": ["Theo Brandt"],
         "dataset.extracts.categories": ["posts"],
@@ -43,7 +43,7 @@ def test_instruct_and_preference_pipelines_then_export(
         "dataset.generation.rejected_max_per_category": 4,
     }
     for name in ("generate_instruct_datasets.yaml", "generate_preference_datasets.yaml"):
-        assert run_pipeline(["generate-datasets", "--config", str(write_config(tmp_path, name, small))]) == 0
+        assert llm_twin(["run", "generate-datasets", "--config", str(write_config(tmp_path, name, small))]) == 0
 
     from zenml.client import Client
 
@@ -56,7 +56,7 @@ def test_instruct_and_preference_pipelines_then_export(
 
     output = tmp_path / "output"
     export = write_config(tmp_path, "export_artifact_to_json.yaml", {"output_dir": str(output)})
-    assert run_pipeline(["export-artifact-to-json", "--config", str(export)]) == 0
+    assert llm_twin(["run", "export-artifact-to-json", "--config", str(export)]) == 0
     rows = json.loads((output / "instruct_datasets.json").read_text())
     preference = json.loads((output / "preference_datasets.json").read_text())
     assert set(rows) == set(preference) == {"posts"}

@@ -11,9 +11,9 @@ import pytest
 from llm_engineering.model.finetuning.trainer import train as real_train
 from llm_engineering.settings import Settings
 from sample_site import SampleSite
+from tests.cli_support import llm_twin
 from tests.conftest import SAMPLE_DIR
 from tests.training_support import optimized_artifact_id, sample_continuous_training, write_config
-from tools.quickstart import main as quickstart
 
 
 def stages(summary_file: Path) -> dict[str, dict[str, Any]]:
@@ -55,18 +55,18 @@ def test_the_main_job_stops_on_a_failure_resumes_answers_and_then_reuses_everyth
         args += ["--question", "Theo Brandt, which tools do you dislike?"]
 
         monkeypatch.setattr("steps.training.train.train", dpo_crashes)
-        assert quickstart(args) == 1
+        assert llm_twin(["quickstart", *args]) == 1
         failed = capsys.readouterr()
         first = stages(summary_file)
         monkeypatch.setattr("steps.training.train.train", real_train)
 
-        assert quickstart(args) == 0
+        assert llm_twin(["quickstart", *args]) == 0
         resumed_output = capsys.readouterr().out
         second = stages(summary_file)
         production = find_model_version(model_name, "production")
         links, base_url = set(site.links_for("Theo Brandt")), site.base_url
 
-        assert quickstart(args) == 0
+        assert llm_twin(["quickstart", *args]) == 0
         third = stages(summary_file)
 
     # The failed run: its stages announced in order up to DPO, DPO named with its reason in one line, the later

@@ -17,9 +17,7 @@ def test_tools_rag_answers_about_one_author_from_that_authors_chunks(
     settings: Settings, warehouse: MongoDataWarehouse, cli_env: dict[str, str], llm_models_dir: Path
 ) -> None:
     prepare_sample_twin(settings, warehouse, llm_models_dir)
-    out = run_tool(
-        "tools.rag", "Maya Okafor, how do you read a GPU bill?", "--k", "4", "--max-new-tokens", "16", env=cli_env
-    )
+    out = run_tool("ask", "Maya Okafor, how do you read a GPU bill?", "--k", "4", "--max-new-tokens", "16", env=cli_env)
     assert "Self-query: author = Maya Okafor" in out
     rows = [line for line in out.splitlines() if re.match(r"\s*\d+\. fused ", line)]
     assert len(rows) == 4
@@ -40,7 +38,7 @@ def test_tools_rag_refuses_an_empty_question_without_a_trace(
     from tests.conftest import REPO_ROOT
 
     result = subprocess.run(
-        [sys.executable, "-m", "tools.rag", "   ", "--no-generate"],
+        [sys.executable, "-m", "tools", "ask", "   ", "--no-generate"],
         cwd=REPO_ROOT,
         env=cli_env,
         capture_output=True,

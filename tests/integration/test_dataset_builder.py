@@ -6,15 +6,15 @@ from typing import Any
 
 import pytest
 
-from llm_engineering.application.dataset.builder import DatasetConfig, build_dataset, dataset_rows
+from llm_engineering.application.dataset.builder import DatasetBuilderConfig, build_dataset, dataset_rows
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
-from llm_engineering.application.run_configs import DatasetsConfig, FeatureConfig, load_run_config
+from llm_engineering.application.run_configs import FeatureEngineeringConfig, GenerateDatasetsConfig, load_run_config
 from llm_engineering.application.warehouse_transfer import import_warehouse
+from llm_engineering.bootstrap.stores import VectorStoreAdapter
 from llm_engineering.domain.datasets import InstructDataset, PreferenceDataset
 from llm_engineering.domain.ids import user_id
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.infrastructure.hf_datasets import to_dataset_dict
 from llm_engineering.infrastructure.llm.cache import CachedLLMClient
@@ -25,12 +25,12 @@ from tests.fakes import ScriptedLLM
 THEO = user_id("Theo Brandt")
 
 
-def dataset_config(kind: str, strategy: str | list[str] = "backtranslation", **extracts: Any) -> DatasetConfig:
+def dataset_config(kind: str, strategy: str | list[str] = "backtranslation", **extracts: Any) -> DatasetBuilderConfig:
     path = REPO_ROOT / "configs" / f"generate_{'instruct' if kind == 'instruction' else 'preference'}_datasets.yaml"
-    values = load_run_config(path, DatasetsConfig).dataset.model_dump(mode="json")
+    values = load_run_config(path, GenerateDatasetsConfig).dataset.model_dump(mode="json")
     values["extracts"] |= extracts
     values["generation"] |= {"max_new_tokens": 24, "rejected_max_new_tokens": 32, "strategy": strategy}
-    return DatasetConfig.model_validate(values)
+    return DatasetBuilderConfig.model_validate(values)
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def features(
 ) -> VectorStoreAdapter:
     """Theo Brandt's cleaned documents in the feature store."""
     import_warehouse(warehouse, SAMPLE_DIR)
-    chunking = load_run_config(REPO_ROOT / "configs" / "feature_engineering.yaml", FeatureConfig).chunking
+    chunking = load_run_config(REPO_ROOT / "configs" / "feature_engineering.yaml", FeatureEngineeringConfig).chunking
     FeatureStoreUpdater(
         warehouse,
         vector_store,

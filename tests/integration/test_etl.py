@@ -7,36 +7,35 @@ from pydantic import SecretStr
 
 from llm_engineering.application.crawlers.dispatcher import CrawlerDispatcher
 from llm_engineering.application.etl import LinkOutcome, crawl_links
+from llm_engineering.bootstrap.crawling import build_crawler_dispatcher
 from llm_engineering.domain.crawling import CrawlerKind, CrawlerOptions
 from llm_engineering.domain.exceptions import CrawlFailuresExceededError
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.web.factory import build_crawler_dispatcher
 from llm_engineering.settings import Settings
-from tests.fixture_site import (
-    BLOG_PATH,
+from tests.crawl_site import (
+    BLOG,
     DISALLOWED_PATH,
     HUGE_PATH,
-    LINKEDIN_LOGIN_PATH,
     LINKEDIN_PASSWORD,
-    LINKEDIN_POST_COUNT,
+    LINKEDIN_POSTS,
     LINKEDIN_PROFILE_PATH,
     LINKEDIN_USERNAME,
-    MEDIUM_PATH,
+    MEDIUM,
     PDF_PATH,
     REDIRECT_PATH,
-    SUBSTACK_PATH,
-    TINY_FEATURE_STORE_LINK,
-    FixtureSite,
-    blog_article_with,
-    medium_story_with,
+    REPOSITORY,
+    SUBSTACK,
+    CrawlSite,
+    article_page,
+    article_with,
 )
 
 MAYA = "Maya Okafor"
 
 
-# Real links of each crawler's domain: the fixture site is routed to the crawler the factory chose for them.
-def site_dispatcher(site: FixtureSite, settings: Settings, git_mirror: Path | None = None) -> CrawlerDispatcher:
+# Real links of each crawler's domain: the sample site is routed to the crawler the factory chose for them.
+def site_dispatcher(site: CrawlSite, settings: Settings, git_mirror: Path | None = None) -> CrawlerDispatcher:
     """The production dispatcher; the site's /medium, /substack and /linkedin go where the real sites go."""
     options = CrawlerOptions(
         timeout_s=0.5,
@@ -47,11 +46,11 @@ def site_dispatcher(site: FixtureSite, settings: Settings, git_mirror: Path | No
         page_load_timeout_s=15.0,
         scroll_wait_s=1.0,
         linkedin_scrolls=3,
-        linkedin_login_url=site.url(LINKEDIN_LOGIN_PATH),
-        git_mirrors={"https://github.com/": git_mirror.as_uri() + "/"} if git_mirror else {},
+        linkedin_login_url=site.linkedin_login_url,
+        git_mirrors=site.git_mirrors(git_mirror) if git_mirror else {},
     )
-    kinds = (CrawlerKind.MEDIUM, CrawlerKind.SUBSTACK, CrawlerKind.LINKEDIN)
-    return build_crawler_dispatcher(settings, options, {f"{site.host_port}/{kind}": kind for kind in kinds})
+    routes = {pattern: CrawlerKind(kind) for pattern, kind in site.routes.items()}
+    return build_crawler_dispatcher(settings, options, routes)
 
 
 @pytest.fixture
@@ -60,21 +59,21 @@ def crawl_settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def dispatcher(fixture_site: FixtureSite, crawl_settings: Settings) -> CrawlerDispatcher:
-    return site_dispatcher(fixture_site, crawl_settings)
+def dispatcher(crawl_site: CrawlSite, crawl_settings: Settings) -> CrawlerDispatcher:
+    return site_dispatcher(crawl_site, crawl_settings)
 
 
 def test_a_second_run_changes_nothing(
-    fixture_site: FixtureSite, dispatcher: CrawlerDispatcher, warehouse: MongoDataWarehouse
+    crawl_site: CrawlSite, dispatcher: CrawlerDispatcher, warehouse: MongoDataWarehouse
 ) -> None:
-    links = [fixture_site.url(BLOG_PATH), fixture_site.url(SUBSTACK_PATH), fixture_site.url(REDIRECT_PATH) + "/"]
+    links = [crawl_site.url(BLOG.path), crawl_site.url(SUBSTACK.path), crawl_site.url(REDIRECT_PATH) + "/"]
     first = crawl_links(MAYA, links, dispatcher=dispatcher, repository=warehouse, progress=False)
     assert first.counts() == {"created": 3, "updated": 0, "unchanged": 0, "failed": 0}
-    [substack] = warehouse.find_documents(DataCategory.ARTICLES, link=fixture_site.url(SUBSTACK_PATH))
+    [substack] = warehouse.find_documents(DataCategory.ARTICLES, link=crawl_site.url(SUBSTACK.path))
     assert substack.platform == "substack"
-    assert substack.content["title"] == "Data contracts are just good manners"
+    assert substack.content["title"] == SUBSTACK.title
     assert substack.content["language"] == "en"
-    [redirected] = warehouse.find_documents(DataCategory.ARTICLES, link=fixture_site.url(REDIRECT_PATH))
+    [redirected] = warehouse.find_documents(DataCategory.ARTICLES, link=crawl_site.url(REDIRECT_PATH))
     assert redirected.platform == "blog"
 
     second = crawl_links(MAYA, links, dispatcher=dispatcher, repository=warehouse, progress=False)
@@ -84,12 +83,12 @@ def test_a_second_run_changes_nothing(
 
 
 def test_changed_content_updates_the_document(
-    fixture_site: FixtureSite, dispatcher: CrawlerDispatcher, warehouse: MongoDataWarehouse
+    crawl_site: CrawlSite, dispatcher: CrawlerDispatcher, warehouse: MongoDataWarehouse
 ) -> None:
-    link = fixture_site.url(BLOG_PATH)
+    link = crawl_site.url(BLOG.path)
     crawl_links(MAYA, [link], dispatcher=dispatcher, repository=warehouse, progress=False)
     [before] = warehouse.find_documents(DataCategory.ARTICLES, link=link)
-    fixture_site.set_page(BLOG_PATH, blog_article_with("Update: the module now has three tests, not one."))
+    crawl_site.set_page(BLOG.path, article_page(article_with(BLOG, "Update: the module now has three tests, not one.")))
     report = crawl_links(MAYA, [link], dispatcher=dispatcher, repository=warehouse, progress=False)
     [after] = warehouse.find_documents(DataCategory.ARTICLES, link=link)
     assert report.results[0].outcome is LinkOutcome.UPDATED
@@ -102,9 +101,9 @@ def test_changed_content_updates_the_document(
 
 
 def test_the_same_link_for_two_authors_is_two_documents(
-    fixture_site: FixtureSite, dispatcher: CrawlerDispatcher, warehouse: MongoDataWarehouse
+    crawl_site: CrawlSite, dispatcher: CrawlerDispatcher, warehouse: MongoDataWarehouse
 ) -> None:
-    link = fixture_site.url(BLOG_PATH)
+    link = crawl_site.url(BLOG.path)
     for author in (MAYA, "Theo Brandt", "Theo  Brandt"):
         crawl_links(author, [link], dispatcher=dispatcher, repository=warehouse, progress=False)
     documents = warehouse.find_documents(DataCategory.ARTICLES, link=link)
@@ -112,26 +111,26 @@ def test_the_same_link_for_two_authors_is_two_documents(
 
 
 def test_each_failure_is_recorded_with_its_reason_and_the_others_still_crawl(
-    fixture_site: FixtureSite, dispatcher: CrawlerDispatcher, warehouse: MongoDataWarehouse
+    crawl_site: CrawlSite, dispatcher: CrawlerDispatcher, warehouse: MongoDataWarehouse
 ) -> None:
     links = [
-        fixture_site.url("/blog/never-written"),
-        fixture_site.url(PDF_PATH),
-        fixture_site.url(DISALLOWED_PATH),
-        fixture_site.url(HUGE_PATH),
+        crawl_site.url("/blog/never-written"),
+        crawl_site.url(PDF_PATH),
+        crawl_site.url(DISALLOWED_PATH),
+        crawl_site.url(HUGE_PATH),
         "ftp://example.com/notes.txt",
-        fixture_site.url(BLOG_PATH),
+        crawl_site.url(BLOG.path),
     ]
     report = crawl_links(
         MAYA, links, dispatcher=dispatcher, repository=warehouse, progress=False, max_failure_fraction=1.0
     )
     reasons = {result.link: result.status for result in report.results}
     assert reasons["ftp://example.com/notes.txt"].startswith("failed: invalid link")
-    assert "HTTP 404" in reasons[fixture_site.url("/blog/never-written")]
-    assert "not an HTML page" in reasons[fixture_site.url(PDF_PATH)]
-    assert "robots.txt" in reasons[fixture_site.url(DISALLOWED_PATH)]
-    assert "byte cap" in reasons[fixture_site.url(HUGE_PATH)]
-    assert reasons[fixture_site.url(BLOG_PATH)] == "created"
+    assert "HTTP 404" in reasons[crawl_site.url("/blog/never-written")]
+    assert "not an HTML page" in reasons[crawl_site.url(PDF_PATH)]
+    assert "robots.txt" in reasons[crawl_site.url(DISALLOWED_PATH)]
+    assert "byte cap" in reasons[crawl_site.url(HUGE_PATH)]
+    assert reasons[crawl_site.url(BLOG.path)] == "created"
     assert report.per_domain() == {
         "(invalid link)": {"created": 0, "updated": 0, "unchanged": 0, "failed": 1},
         "127.0.0.1": {"created": 1, "updated": 0, "unchanged": 0, "failed": 4},
@@ -143,7 +142,7 @@ def test_each_failure_is_recorded_with_its_reason_and_the_others_still_crawl(
 
 
 def test_malformed_links_are_rejected_before_any_request(
-    fixture_site: FixtureSite, dispatcher: CrawlerDispatcher, warehouse: MongoDataWarehouse
+    crawl_site: CrawlSite, dispatcher: CrawlerDispatcher, warehouse: MongoDataWarehouse
 ) -> None:
     report = crawl_links(
         MAYA,
@@ -156,7 +155,7 @@ def test_malformed_links_are_rejected_before_any_request(
         "invalid link 'medium.com/@maya/story': not an absolute URL; write it as https://host/path",
         "invalid link 'https://exa mple.com/': contains spaces or control characters; percent-encode them",
     ]
-    assert fixture_site.user_agents() == []
+    assert crawl_site.user_agents() == []
 
 
 @pytest.mark.parametrize(
@@ -164,7 +163,7 @@ def test_malformed_links_are_rejected_before_any_request(
     [(0, 1, None, True), (2, 1, None, False), (1, 2, None, True), (1, 1, None, False), (3, 1, 0.2, True)],
 )
 def test_the_run_fails_only_past_the_failure_threshold(
-    fixture_site: FixtureSite,
+    crawl_site: CrawlSite,
     dispatcher: CrawlerDispatcher,
     warehouse: MongoDataWarehouse,
     good: int,
@@ -172,8 +171,8 @@ def test_the_run_fails_only_past_the_failure_threshold(
     fraction: float | None,
     raises: bool,
 ) -> None:
-    links = [fixture_site.url(f"/missing/{index}") for index in range(bad)]
-    links += [fixture_site.url(path) for path in (BLOG_PATH, SUBSTACK_PATH, REDIRECT_PATH)[:good]]
+    links = [crawl_site.url(f"/missing/{index}") for index in range(bad)]
+    links += [crawl_site.url(path) for path in (BLOG.path, SUBSTACK.path, REDIRECT_PATH)[:good]]
     report = crawl_links(
         MAYA, links, dispatcher=dispatcher, repository=warehouse, progress=False, max_failure_fraction=fraction
     )
@@ -183,7 +182,7 @@ def test_the_run_fails_only_past_the_failure_threshold(
     with pytest.raises(CrawlFailuresExceededError) as caught:
         report.check_failures()
     for index in range(bad):
-        assert f"{fixture_site.url(f'/missing/{index}')}: HTTP 404" in str(caught.value)
+        assert f"{crawl_site.url(f'/missing/{index}')}: HTTP 404" in str(caught.value)
     assert f"{bad} of {good + bad} links failed" in str(caught.value)
 
 
@@ -195,9 +194,9 @@ def test_a_failure_fraction_outside_zero_to_one_is_refused(
 
 
 def test_linkedin_without_credentials_fails_only_that_link(
-    fixture_site: FixtureSite, dispatcher: CrawlerDispatcher, warehouse: MongoDataWarehouse
+    crawl_site: CrawlSite, dispatcher: CrawlerDispatcher, warehouse: MongoDataWarehouse
 ) -> None:
-    links = [fixture_site.url(LINKEDIN_PROFILE_PATH), fixture_site.url(BLOG_PATH)]
+    links = [crawl_site.url(LINKEDIN_PROFILE_PATH), crawl_site.url(BLOG.path)]
     report = crawl_links(MAYA, links, dispatcher=dispatcher, repository=warehouse, progress=False)
     assert "set LINKEDIN_USERNAME and LINKEDIN_PASSWORD" in report.results[0].reason
     assert report.results[1].outcome is LinkOutcome.CREATED
@@ -205,10 +204,10 @@ def test_linkedin_without_credentials_fails_only_that_link(
 
 
 def test_concurrent_crawling_gives_the_same_outcomes(
-    fixture_site: FixtureSite, dispatcher: CrawlerDispatcher, warehouse: MongoDataWarehouse
+    crawl_site: CrawlSite, dispatcher: CrawlerDispatcher, warehouse: MongoDataWarehouse
 ) -> None:
-    links = [fixture_site.url(path) for path in (BLOG_PATH, SUBSTACK_PATH, REDIRECT_PATH, "/missing")]
-    links.append(f"http://localhost:{fixture_site.host_port.split(':')[1]}{BLOG_PATH}")
+    links = [crawl_site.url(path) for path in (BLOG.path, SUBSTACK.path, REDIRECT_PATH, "/missing")]
+    links.append(f"http://localhost:{crawl_site.port}{BLOG.path}")
     report = crawl_links(
         MAYA, links, dispatcher=dispatcher, repository=warehouse, progress=False, max_workers=4, max_per_domain=2
     )
@@ -221,7 +220,7 @@ def test_concurrent_crawling_gives_the_same_outcomes(
 
 @pytest.mark.slow
 def test_every_crawler_in_one_idempotent_run(
-    fixture_site: FixtureSite,
+    crawl_site: CrawlSite,
     crawl_settings: Settings,
     warehouse: MongoDataWarehouse,
     git_mirror: Path,
@@ -229,24 +228,24 @@ def test_every_crawler_in_one_idempotent_run(
     settings = crawl_settings.model_copy(
         update={"LINKEDIN_USERNAME": LINKEDIN_USERNAME, "LINKEDIN_PASSWORD": SecretStr(LINKEDIN_PASSWORD)}
     )
-    dispatcher = site_dispatcher(fixture_site, settings, git_mirror=git_mirror)
+    dispatcher = site_dispatcher(crawl_site, settings, git_mirror=git_mirror)
     links = [
-        fixture_site.url(MEDIUM_PATH),
-        fixture_site.url(SUBSTACK_PATH),
-        fixture_site.url(BLOG_PATH),
-        fixture_site.url(LINKEDIN_PROFILE_PATH),
-        TINY_FEATURE_STORE_LINK,
+        crawl_site.url(MEDIUM.path),
+        crawl_site.url(SUBSTACK.path),
+        crawl_site.url(BLOG.path),
+        crawl_site.url(LINKEDIN_PROFILE_PATH),
+        REPOSITORY.link,
     ]
     first = crawl_links(MAYA, links, dispatcher=dispatcher, repository=warehouse, progress=False)
     assert first.counts() == {"created": 5, "updated": 0, "unchanged": 0, "failed": 0}
-    assert first.results[3].documents == {"created": LINKEDIN_POST_COUNT}
+    assert first.results[3].documents == {"created": len(LINKEDIN_POSTS)}
     assert first.per_domain()["github.com"] == {"created": 1, "updated": 0, "unchanged": 0, "failed": 0}
     counts = {category: warehouse.count_documents(category) for category in DataCategory}
-    assert counts == {DataCategory.ARTICLES: 3, DataCategory.POSTS: LINKEDIN_POST_COUNT, DataCategory.REPOSITORIES: 1}
+    assert counts == {DataCategory.ARTICLES: 3, DataCategory.POSTS: len(LINKEDIN_POSTS), DataCategory.REPOSITORIES: 1}
     [repository] = warehouse.find_documents(DataCategory.REPOSITORIES)
     assert repository.extras() == {"name": "tiny-feature-store"}
 
-    fixture_site.set_page(MEDIUM_PATH, medium_story_with("We now check every new feature for leaks."))
+    crawl_site.set_page(MEDIUM.path, article_page(article_with(MEDIUM, "We now check every new feature for leaks.")))
     second = crawl_links(MAYA, links, dispatcher=dispatcher, repository=warehouse, progress=False)
     assert [result.outcome.value for result in second.results] == ["updated"] + ["unchanged"] * 4
     assert {category: warehouse.count_documents(category) for category in DataCategory} == counts

@@ -36,7 +36,7 @@ def test_tiny_candidate_against_the_base(data_dir: Path, tmp_path: Path, monkeyp
 
     from llm_engineering.model.registry import find_model_version
     from steps.evaluating import evaluate_candidate, promote_candidate
-    from tools.promote_model import main as promote_by_hand
+    from tests.cli_support import llm_twin
 
     model_name = f"TwinEval{tmp_path.name[-6:].replace('_', '')}"
     base = make_tiny_llama(tmp_path / "base")
@@ -83,7 +83,7 @@ def test_tiny_candidate_against_the_base(data_dir: Path, tmp_path: Path, monkeyp
 
     # A second version, promoted by hand, and the version says so.
     second = register_version(model_name, candidate, "sft")
-    assert promote_by_hand(["--version", str(second), "--model", model_name]) == 0
+    assert llm_twin(["promote", "--version", str(second), "--model", model_name]) == 0
     promoted = find_model_version(model_name, "production")
     assert promoted.number == second
     promoted_metadata: dict[str, Any] = dict(promoted.run_metadata)

@@ -9,12 +9,12 @@ from llm_engineering.application.crawlers.article import ArticleCrawler
 from llm_engineering.application.crawlers.linkedin import LinkedInCrawler
 from llm_engineering.application.crawlers.medium import MediumCrawler
 from llm_engineering.application.crawlers.repository import RepositoryCrawler
+from llm_engineering.bootstrap.crawling import build_crawler_dispatcher
 from llm_engineering.domain.crawling import CrawlerOptions
 from llm_engineering.domain.documents import UserDocument
 from llm_engineering.domain.exceptions import LinkRefusedError
-from llm_engineering.infrastructure.web.factory import build_crawler_dispatcher
 from tests.conftest import make_settings
-from tests.fixture_site import BLOG_PATH, FixtureSite
+from tests.crawl_site import BLOG, CrawlSite
 
 
 @pytest.mark.parametrize(
@@ -40,14 +40,14 @@ def test_each_source_gets_its_crawler(tmp_path: Path, link: str, kind: type, pla
         assert crawler.platform == platform
 
 
-def test_private_networks_are_refused_unless_settings_allow_them(tmp_path: Path, fixture_site: FixtureSite) -> None:
+def test_private_networks_are_refused_unless_settings_allow_them(tmp_path: Path, crawl_site: CrawlSite) -> None:
     author = UserDocument.from_full_name("Theo Brandt")
-    link = fixture_site.url(BLOG_PATH)
+    link = crawl_site.url(BLOG.path)
     with pytest.raises(LinkRefusedError, match="CRAWLER_ALLOW_PRIVATE_NETWORKS=true"):
         build_crawler_dispatcher(make_settings(tmp_path)).crawl(link, author)
     allowed = build_crawler_dispatcher(make_settings(tmp_path, CRAWLER_ALLOW_PRIVATE_NETWORKS=True))
     [document] = allowed.crawl(link, author)
-    assert document.content["title"] == "Your notebook is not a pipeline"
+    assert document.content["title"] == BLOG.title == "Your Notebook Is Not a Pipeline"
 
 
 def test_linkedin_credentials_come_from_settings(tmp_path: Path) -> None:

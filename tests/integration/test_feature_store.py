@@ -10,12 +10,12 @@ from llm_engineering.application.preprocessing.chunking import CategoryChunking,
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
 from llm_engineering.application.search import search_chunks
 from llm_engineering.application.warehouse_transfer import import_warehouse
+from llm_engineering.bootstrap.stores import VectorStoreAdapter
 from llm_engineering.domain.documents import ArticleDocument, UserDocument
 from llm_engineering.domain.ids import user_id
 from llm_engineering.domain.queries import Query
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from tests.conftest import SAMPLE_DIR
 

@@ -11,9 +11,9 @@ from llm_engineering.domain.documents import UserDocument
 from llm_engineering.domain.exceptions import CrawlError, LinkRefusedError
 from llm_engineering.infrastructure.web.git_cloner import GitRepositoryCloner
 from llm_engineering.infrastructure.web.network_guard import NetworkGuard
-from tests.fixture_site import STORE_PY, TINY_FEATURE_STORE_LINK
+from tests.crawl_site import KEPT_EXACTLY, REPOSITORY
 
-LINK = TINY_FEATURE_STORE_LINK
+LINK = REPOSITORY.link
 THEO = UserDocument.from_full_name("Theo Brandt")
 
 
@@ -44,11 +44,10 @@ def test_a_repository_keeps_its_hand_written_text_exactly(git_mirror: Path) -> N
     assert document.name == "tiny-feature-store"
     assert document.link == LINK
     assert document.platform == "github"
-    assert document.content == {
-        "README.md": "# tiny-feature-store\n\nPoint-in-time joins in 300 lines.\n",
-        "tiny_feature_store/pit.py": "def as_of(frame):\n    return frame\n",
-        "tiny_feature_store/store.py": STORE_PY,
-    }
+    # The corpus files and the second commit's text file; the second commit's clutter is left out.
+    assert document.content == {**REPOSITORY.files, **KEPT_EXACTLY}
+    assert "\t" in document.content["tiny_feature_store/legacy.py"]
+    assert '"""   \r\n' in document.content["tiny_feature_store/legacy.py"]
 
 
 def test_the_clone_is_shallow_and_removed_afterwards(git_mirror: Path) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from transformers import PreTrainedTokenizerFast
 
+from llm_engineering.bootstrap.llm import build_llm_client
 from llm_engineering.domain.exceptions import LLMError
 from llm_engineering.domain.ports import ChatMessage, GenerationParams
-from llm_engineering.infrastructure.llm import build_llm_client
 from llm_engineering.infrastructure.llm.openai_compatible import OpenAICompatibleClient
 from llm_engineering.infrastructure.llm.prompt import ChatPromptFormatter
 from llm_engineering.infrastructure.retrying import RetryPolicy

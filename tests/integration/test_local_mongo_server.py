@@ -46,7 +46,7 @@ def test_cli_up_and_down_leave_no_process(tmp_path: Path) -> None:
 
     def run(action: str) -> str:
         result = subprocess.run(
-            [sys.executable, "-m", "tools.local_infra", action],
+            [sys.executable, "-m", "tools", "infra", action],
             cwd=REPO_ROOT,
             env=env,
             capture_output=True,

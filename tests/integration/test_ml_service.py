@@ -12,9 +12,9 @@ import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
 from llm_engineering.settings import get_settings
+from tests.cli_support import llm_twin
 from tests.service_support import LiveService, live_service
 from tests.twin_fakes import SCRIPTED_MODEL_NAME, ScriptedAnswerer
-from tools import call_ml_service
 
 KEY = "integration-key-123"
 ANSWER = "Keep GPU costs down with spot instances."
@@ -79,10 +79,10 @@ def test_call_inference_ml_service_does_the_books_curl(
         monkeypatch.setenv("API_KEY", KEY)
         get_settings.cache_clear()
         try:
-            assert call_ml_service.main(["How do you keep GPU costs down?", "--url", service.url]) == 0
+            assert llm_twin(["call", "How do you keep GPU costs down?", "--url", service.url]) == 0
             monkeypatch.setenv("API_KEY", "wrong-key-456")
             get_settings.cache_clear()
-            assert call_ml_service.main(["q", "--url", service.url]) == 1
+            assert llm_twin(["call", "q", "--url", service.url]) == 1
         finally:
             get_settings.cache_clear()
     out = capsys.readouterr()
@@ -134,11 +134,11 @@ def test_requests_beyond_the_concurrency_limit_get_429_or_a_correct_answer() -> 
 
 def test_ml_service_help_and_the_no_key_bind_guard() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "tools.ml_service", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "tools", "serve", "--help"], capture_output=True, text=True, check=True
     )
     assert "--host" in result.stdout and "API_KEY" in result.stdout
     refused = subprocess.run(
-        [sys.executable, "-m", "tools.ml_service", "--host", "0.0.0.0"],  # noqa: S104 - the guard under test
+        [sys.executable, "-m", "tools", "serve", "--host", "0.0.0.0"],  # noqa: S104 - the guard under test
         capture_output=True,
         text=True,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": ".", "API_KEY": "", "API_ALLOW_NO_KEY": "false"},

@@ -32,10 +32,10 @@ def test_optimize_registers_a_measured_export_that_the_service_then_serves(
     from zenml.client import Client
     from zenml.enums import ModelStages
 
+    from llm_engineering.bootstrap.twin import local_answer_model
     from llm_engineering.model.inference.production import find_production_model
     from llm_engineering.model.registry import OPTIMIZATION_METADATA, OPTIMIZED_MODEL_ARTIFACT, find_model_version
     from steps.optimizing import optimize_version
-    from tools.twin import local_answer_model
 
     model_name = f"TwinOpt{tmp_path.name[-6:].replace('_', '')}"
     packaged = Path(resolve_llm_model(PACKAGED_LLM_ID, llm_models_dir))

@@ -8,11 +8,11 @@ from uuid import uuid4
 import pytest
 import qdrant_edge
 
+from llm_engineering.bootstrap.stores import build_vector_store
 from llm_engineering.domain.exceptions import VectorStoreError
 from llm_engineering.domain.ports import SparseVector, VectorRecord
 from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
 from llm_engineering.infrastructure.db.qdrant_edge import EdgeVectorStore, edge_root
-from llm_engineering.infrastructure.db.vector_store import build_vector_store
 from llm_engineering.settings import Settings
 from tests.conftest import REPO_ROOT, make_settings
 

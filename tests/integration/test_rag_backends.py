@@ -10,9 +10,9 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
+from llm_engineering.bootstrap.llm import build_remote_streaming_llm
 from llm_engineering.domain.ports import ChatMessage, GenerationParams
 from llm_engineering.infrastructure.embeddings import resolve_embedding_model
-from llm_engineering.infrastructure.llm.factory import build_remote_streaming_llm
 from llm_engineering.infrastructure.llm.openai_compatible import OpenAICompatibleClient
 from llm_engineering.infrastructure.llm.prompt import CharacterTokenEstimate
 from llm_engineering.infrastructure.reranking import hub_reachable, load_cross_encoder

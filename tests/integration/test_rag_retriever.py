@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 
 from llm_engineering.application.rag.retriever import ContextRetriever, RetrieverConfig
+from llm_engineering.bootstrap.stores import VectorStoreAdapter
 from llm_engineering.domain.exceptions import IncompatibleFeatureStoreError, InvalidQueryError
 from llm_engineering.domain.features import Chunk
 from llm_engineering.domain.ids import chunk_id, user_id
@@ -15,7 +16,6 @@ from llm_engineering.domain.ports import VectorRecord
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
-from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from tests.rag_support import EMBEDDING_MODEL_ID, load_sample_features
 

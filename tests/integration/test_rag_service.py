@@ -6,9 +6,9 @@ import httpx
 import openai
 import pytest
 
+from llm_engineering.bootstrap.stores import build_vector_store
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.db.vector_store import build_vector_store
 from llm_engineering.settings import Settings
 from tests.rag_support import prepare_sample_twin
 from tests.uvicorn_support import free_port, serving

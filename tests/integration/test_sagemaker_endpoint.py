@@ -21,7 +21,7 @@ from llm_engineering.infrastructure.aws.endpoint import (
     tgi_image_uri,
 )
 from llm_engineering.settings import load_settings
-from tools import sagemaker_endpoint
+from tests.cli_support import llm_twin
 
 ROLE = "arn:aws:iam::123456789012:role/twin-sagemaker"
 IMAGE = "763104351884.dkr.ecr.eu-central-1.amazonaws.com/huggingface-pytorch-tgi-inference:tgi3.2.3"
@@ -226,9 +226,7 @@ def test_an_s3_folder_is_served_uncompressed(aws: Aws) -> None:
 
 
 def test_the_cli_has_help_for_each_command(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        sagemaker_endpoint.main(["--help"])
-    assert exit_info.value.code == 0
+    assert llm_twin(["sagemaker", "--help"]) == 0
     usage = capsys.readouterr().out
     assert all(command in usage for command in ("deploy", "test", "delete"))
 
@@ -343,7 +341,7 @@ def test_settings_are_checked_before_any_call(
 
     get_settings.cache_clear()
     try:
-        assert sagemaker_endpoint.main(["deploy"]) == 2
+        assert llm_twin(["sagemaker", "deploy"]) == 2
     finally:
         get_settings.cache_clear()
     assert "--model" in capsys.readouterr().err

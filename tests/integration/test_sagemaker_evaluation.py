@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from llm_engineering.bootstrap.sagemaker_jobs import stage_job_code
 from llm_engineering.infrastructure.aws.training_job import launch_training_job
 from llm_engineering.model.evaluation.config import EvaluationConfig
 from llm_engineering.model.evaluation.evaluator import ModelUnderTest
 from llm_engineering.model.evaluation.sagemaker_entry import (
     models_argument,
     read_job_outputs,
-    stage_job_code,
     write_job_rows,
 )
 from steps.evaluating.sagemaker import evaluation_job_spec
@@ -79,7 +79,7 @@ def test_the_entry_point_runs_as_the_job_runs_it(tmp_path: Path) -> None:
     config = EvaluationConfig(max_length=64, generation={"max_new_tokens": 6, "batch_size": 2})
     models = [ModelUnderTest("base", "base", None, base), ModelUnderTest("candidate", "v1 (sft)", 1, candidate)]
     code = tmp_path / "code"
-    script = stage_job_code(code)
+    script = stage_job_code("evaluating", code)
     write_job_rows(instruct_rows(3), tmp_path / "input" / "test")
     model_dir = tmp_path / "model"
     env = {

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
+from llm_engineering.bootstrap.sagemaker_jobs import stage_job_code
 from llm_engineering.domain.exceptions import SettingsError
 from llm_engineering.infrastructure.aws.training_job import SAGEMAKER_CONFIG, launch_training_job
 from llm_engineering.model.finetuning.config import TrainingConfig
 from llm_engineering.model.finetuning.data import TrainingRows
-from llm_engineering.model.finetuning.sagemaker_entry import METRICS_FILE, stage_job_code, write_job_dataset
+from llm_engineering.model.finetuning.sagemaker_entry import METRICS_FILE, write_job_dataset
 from llm_engineering.settings import Settings
 from steps.training.sagemaker import job_spec
 from tests.conftest import make_settings
@@ -131,7 +132,7 @@ def test_the_entry_point_runs_as_the_job_runs_it(tmp_path: Path) -> None:
         base_model=str(base), num_train_epochs=1, max_length=64, lora={"r": 2, "alpha": 4}, logging_steps=1
     )
     code = tmp_path / "code"
-    script = stage_job_code(code)
+    script = stage_job_code("training", code)
     write_job_dataset(TrainingRows(instruct_rows(6), instruct_rows(8)[6:], "code"), tmp_path / "input" / "train")
     model_dir = tmp_path / "model"
     env = {

@@ -19,11 +19,11 @@ from llm_engineering.application.crawlers.linkedin import extract_linkedin_posts
 from llm_engineering.application.crawlers.medium import extract_medium_story
 from llm_engineering.application.crawlers.repository import read_repository_files
 from llm_engineering.application.etl import crawl_links
+from llm_engineering.bootstrap.crawling import build_crawler_dispatcher
 from llm_engineering.domain.crawling import CrawlerKind, CrawlerOptions
 from llm_engineering.domain.documents import UserDocument
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.web.factory import build_crawler_dispatcher
 from sample_site import SampleSite
 from tests.conftest import REPO_ROOT, SAMPLE_DIR, make_settings
 
@@ -279,7 +279,7 @@ sys.exit(7)
 def test_the_cli_serves_the_site_while_a_command_runs(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("LINKEDIN_")}
     env.update(DATA_DIR=str(tmp_path / "data"), LINKEDIN_USERNAME="me@example.com", PYTHONPATH=str(REPO_ROOT))
-    command = [sys.executable, "-m", "tools.sample_site", "--port", "0", "--data", str(SAMPLE_DIR)]
+    command = [sys.executable, "-m", "tools", "sample-site", "--port", "0", "--data", str(SAMPLE_DIR)]
     # The working directory has no .env: the test sees only the environment it sets.
     result = subprocess.run(
         [*command, "--", sys.executable, "-c", CHILD], cwd=tmp_path, env=env, capture_output=True, text=True

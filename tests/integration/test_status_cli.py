@@ -12,7 +12,7 @@ from tests.uvicorn_support import free_port
 
 
 def status(env: dict[str, str]) -> dict[str, object]:
-    report: dict[str, object] = json.loads(run_tool("tools.status", "--json", env=env))
+    report: dict[str, object] = json.loads(run_tool("status", "--json", env=env))
     return report
 
 
@@ -41,14 +41,14 @@ def test_status_reports_counts_per_collection_and_author(
 
 def test_status_table_is_readable(warehouse: MongoDataWarehouse, cli_env: dict[str, str]) -> None:
     import_warehouse(warehouse, SAMPLE_DIR)
-    table = run_tool("tools.status", env=cli_env)
+    table = run_tool("status", env=cli_env)
     assert "MongoDB" in table and "Qdrant" in table and "Maya Okafor" in table
 
 
 def test_unreachable_mongo_is_listed_under_errors_and_exits_non_zero(cli_env: dict[str, str]) -> None:
     env = cli_env | {"DATABASE_HOST": f"mongodb://127.0.0.1:{free_port()}", "DATABASE_TIMEOUT_MS": "300"}
     result = subprocess.run(
-        [sys.executable, "-m", "tools.status", "--json"], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "tools", "status", "--json"], cwd=REPO_ROOT, env=env, capture_output=True, text=True
     )
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)

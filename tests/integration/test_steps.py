@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from llm_engineering.application.dataset.builder import DatasetConfig
-from llm_engineering.application.dataset.generation import GenerationConfig
-from llm_engineering.application.run_configs import EtlConfig, FeatureConfig
+from llm_engineering.application.dataset.builder import DatasetBuilderConfig
+from llm_engineering.application.dataset.generation import SampleGenerationConfig
+from llm_engineering.application.run_configs import DigitalDataEtlConfig, FeatureEngineeringConfig
 from llm_engineering.application.warehouse_transfer import import_warehouse
 from llm_engineering.domain.datasets import InstructDataset
 from llm_engineering.domain.types import DataCategory
@@ -18,7 +18,7 @@ from steps.export import export_datasets_to_json
 from steps.feature_engineering import update_feature_store
 from steps.generate_datasets import generate_instruct_datasets, generate_preference_datasets, push_datasets
 from tests.conftest import SAMPLE_DIR
-from tests.fixture_site import BLOG_PATH, FixtureSite
+from tests.crawl_site import BLOG, CrawlSite
 
 
 def test_resolve_authors_names_every_author_or_fails_on_an_unknown_one(
@@ -31,10 +31,10 @@ def test_resolve_authors_names_every_author_or_fails_on_an_unknown_one(
 
 
 def test_crawl_links_step_reports_every_link(
-    warehouse: MongoDataWarehouse, pipeline_env: Settings, fixture_site: FixtureSite, monkeypatch: pytest.MonkeyPatch
+    warehouse: MongoDataWarehouse, pipeline_env: Settings, crawl_site: CrawlSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CRAWLER_ALLOW_PRIVATE_NETWORKS", "true")
-    config = EtlConfig(user_full_name="Theo Brandt", links=[fixture_site.url(BLOG_PATH)])
+    config = DigitalDataEtlConfig(user_full_name="Theo Brandt", links=[crawl_site.url(BLOG.path)])
     report = crawl_links_step.entrypoint(config)
     assert report["outcomes"] == {"created": 1, "updated": 0, "unchanged": 0, "failed": 0}
     assert warehouse.count_documents(DataCategory.ARTICLES) == 1
@@ -44,10 +44,10 @@ def test_crawl_links_step_reports_every_link(
 def test_feature_and_dataset_steps_build_one_author(warehouse: MongoDataWarehouse, pipeline_env: Settings) -> None:
     import_warehouse(warehouse, SAMPLE_DIR)
     author_ids = resolve_authors.entrypoint(["Theo Brandt"])
-    report = update_feature_store.entrypoint(author_ids, FeatureConfig())
+    report = update_feature_store.entrypoint(author_ids, FeatureEngineeringConfig())
     assert report["documents_seen"] == report["documents_changed"] > 0 and report["chunks_written"] > 0
     # The structure strategy asks no LLM, so the step runs in seconds.
-    config = DatasetConfig(generation=GenerationConfig(strategy=("structure",)))
+    config = DatasetBuilderConfig(generation=SampleGenerationConfig(strategy=("structure",)))
     dataset = generate_instruct_datasets.entrypoint(author_ids, config)
     assert {category for category, split in dataset.splits.items() if split.train} == set(DataCategory)
     with pytest.raises(ValueError, match=r"dataset\.dataset_type: preference"):

@@ -9,12 +9,12 @@ from uuid import UUID, uuid4
 import pytest
 from qdrant_client import QdrantClient
 
+from llm_engineering.bootstrap.stores import VectorStoreAdapter
 from llm_engineering.domain.exceptions import VectorStoreError
 from llm_engineering.domain.ids import chunk_id
 from llm_engineering.domain.ports import SparseVector, VectorRecord
 from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
 from llm_engineering.infrastructure.db.qdrant_edge import EdgeVectorStore
-from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter
 
 DIM = 8
 COMMON_TERM = 7

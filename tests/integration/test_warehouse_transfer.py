@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
-from llm_engineering.application.run_configs import FeatureConfig, load_run_config
+from llm_engineering.application.run_configs import FeatureEngineeringConfig, load_run_config
 from llm_engineering.application.warehouse_transfer import export_warehouse, import_warehouse
+from llm_engineering.bootstrap.stores import VectorStoreAdapter
 from llm_engineering.domain.documents import RepositoryDocument
 from llm_engineering.domain.exceptions import InvalidDocumentError
 from llm_engineering.domain.ids import user_id
 from llm_engineering.domain.ports import WriteOutcome
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from tests.conftest import REPO_ROOT, SAMPLE_DIR
 
@@ -190,7 +190,7 @@ def test_imported_handbook_documents_go_through_the_feature_pipeline(
     warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter, tmp_path: Path
 ) -> None:
     import_warehouse(warehouse, write_dump(tmp_path / "dump"))
-    chunking = load_run_config(REPO_ROOT / "configs" / "feature_engineering.yaml", FeatureConfig).chunking
+    chunking = load_run_config(REPO_ROOT / "configs" / "feature_engineering.yaml", FeatureEngineeringConfig).chunking
     report = FeatureStoreUpdater(
         warehouse,
         vector_store,
@@ -212,7 +212,7 @@ def test_imported_handbook_documents_go_through_the_feature_pipeline(
 def test_cli_imports_a_handbook_dump_and_rejects_an_unknown_folder(cli_env: dict[str, str], tmp_path: Path) -> None:
     dump = write_dump(tmp_path / "dump")
     done = subprocess.run(
-        [sys.executable, "-m", "tools.data_warehouse", "import", "--dir", str(dump)],
+        [sys.executable, "-m", "tools", "warehouse", "import", "--dir", str(dump)],
         cwd=REPO_ROOT,
         env=cli_env,
         capture_output=True,
@@ -221,7 +221,7 @@ def test_cli_imports_a_handbook_dump_and_rejects_an_unknown_folder(cli_env: dict
     assert done.returncode == 0, done.stderr
     assert "PostDocument.json" in done.stderr and "created 2" in done.stderr
     empty = subprocess.run(
-        [sys.executable, "-m", "tools.data_warehouse", "import", "--dir", str(tmp_path)],
+        [sys.executable, "-m", "tools", "warehouse", "import", "--dir", str(tmp_path)],
         cwd=REPO_ROOT,
         env=cli_env,
         capture_output=True,

@@ -49,9 +49,9 @@ def test_stages_must_agree(tmp_path: Path) -> None:
 
 
 def test_schedule_on_the_local_orchestrator_fails_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    from tools.run import main
+    from tests.cli_support import llm_twin
 
-    assert main(["continuous-training", "--schedule", "0 3 * * 1"]) == 2
+    assert llm_twin(["run", "continuous-training", "--schedule", "0 3 * * 1"]) == 2
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1
     assert "cannot run on a schedule" in error and "cron" in error

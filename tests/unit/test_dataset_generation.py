@@ -6,8 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from llm_engineering.application.dataset.generation import (
-    GenerationConfig,
     GenerationStats,
+    SampleGenerationConfig,
     add_rejected_answers,
     generate_instructions,
     parse_instruction,
@@ -17,8 +17,8 @@ from llm_engineering.domain.types import DataCategory
 from tests.fakes import ScriptedLLM
 
 
-def config(strategy: str) -> GenerationConfig:
-    return GenerationConfig.model_validate(
+def config(strategy: str) -> SampleGenerationConfig:
+    return SampleGenerationConfig.model_validate(
         {
             "strategy": strategy,
             "pairs_per_extract": 2,
@@ -93,15 +93,17 @@ def test_rejected_answers_come_from_the_llm() -> None:
 
 def test_strategy_is_one_name_or_a_list() -> None:
     assert config("backtranslation").strategy == ("backtranslation",)
-    both = GenerationConfig.model_validate(config("generate").model_dump() | {"strategy": ["structure", "generate"]})
+    both = SampleGenerationConfig.model_validate(
+        config("generate").model_dump() | {"strategy": ["structure", "generate"]}
+    )
     assert both.strategy == ("structure", "generate")
     for bad in ([], ["structure", "structure"], "guess"):
         with pytest.raises(ValidationError):
-            GenerationConfig.model_validate(config("generate").model_dump() | {"strategy": bad})
+            SampleGenerationConfig.model_validate(config("generate").model_dump() | {"strategy": bad})
 
 
 def test_structure_alone_asks_the_llm_nothing() -> None:
-    structure_only = GenerationConfig.model_validate(config("generate").model_dump() | {"strategy": "structure"})
+    structure_only = SampleGenerationConfig.model_validate(config("generate").model_dump() | {"strategy": "structure"})
     client = ScriptedLLM([])
     assert generate_instructions(client, [extract("A")], structure_only, GenerationStats(), progress=False) == {}
     assert client.calls == []

@@ -2,8 +2,8 @@ import pytest
 
 from llm_engineering.application.crawlers.article import ArticleCrawler
 from llm_engineering.application.crawlers.dispatcher import CrawlerDispatcher
+from llm_engineering.bootstrap.crawling import build_fetcher
 from llm_engineering.domain.crawling import CrawlerOptions
-from llm_engineering.infrastructure.web.factory import build_fetcher
 from llm_engineering.infrastructure.web.http_fetcher import HttpxWebFetcher
 from llm_engineering.infrastructure.web.network_guard import NetworkGuard
 from llm_engineering.infrastructure.web.rate_limit import DomainRateLimiter

@@ -5,7 +5,7 @@ import pytest
 
 from llm_engineering.application.dataset.builder import dataset_rows
 from llm_engineering.domain.exceptions import DatasetSourceError
-from llm_engineering.model.finetuning.config import DatasetSection
+from llm_engineering.model.finetuning.config import TrainingDataSection
 from llm_engineering.model.finetuning.data import (
     TrainingRows,
     capped,
@@ -33,7 +33,7 @@ def test_the_wrong_artifact_kind_is_named() -> None:
 def test_this_projects_json_export(tmp_path: Path) -> None:
     path = tmp_path / "instruct_datasets.json"
     path.write_text(json.dumps(dataset_rows(instruct_dataset(4, 2))))
-    rows = load_rows(DatasetSection(source="json", path=str(path), max_test_rows=1), "sft")
+    rows = load_rows(TrainingDataSection(source="json", path=str(path), max_test_rows=1), "sft")
     assert len(rows.train) == 4
     assert len(rows.test) == 1
     assert str(path) in rows.source

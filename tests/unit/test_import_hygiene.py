@@ -1,25 +1,11 @@
+"""Where the project's kinds of classes live: ports and errors only in the domain. (That light modules import nothing
+heavy is checked in a fresh interpreter: tests/integration/test_import_cost.py.)"""
+
 import ast
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from tests.conftest import REPO_ROOT
-
-HEAVY = ["torch", "zenml", "pymongo", "qdrant_client", "sentence_transformers", "selenium"]
-
-
-def test_core_modules_import_nothing_heavy() -> None:
-    """Importing the package, the domain and the settings must stay cheap and side-effect free."""
-    code = (
-        "import json, sys\n"
-        "import llm_engineering, llm_engineering.domain, llm_engineering.settings\n"
-        "import llm_engineering.domain.documents, llm_engineering.domain.ports, llm_engineering.domain.features\n"
-        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert json.loads(result.stdout) == []
 
 
 def _classes(folder: Path) -> Iterator[tuple[Path, ast.ClassDef]]:

@@ -2,10 +2,9 @@ from pathlib import Path
 
 import pytest
 
+from llm_engineering.bootstrap.llm import build_llm_client, llm_cache_dir
 from llm_engineering.domain.exceptions import SettingsError
-from llm_engineering.infrastructure.llm import build_llm_client
 from llm_engineering.infrastructure.llm.cache import CachedLLMClient
-from llm_engineering.infrastructure.llm.factory import llm_cache_dir
 from llm_engineering.infrastructure.llm.local import LocalTransformersClient, load_local_llm
 from llm_engineering.infrastructure.llm.openai_compatible import OpenAICompatibleClient
 from llm_engineering.infrastructure.llm.sagemaker import SageMakerTGIClient

@@ -2,43 +2,65 @@ import pytest
 
 from llm_engineering.application.crawlers.medium import extract_medium_story
 from llm_engineering.domain.exceptions import CrawlError
-from tests.fixture_site import MEDIUM_CODE, MEDIUM_STORY
+from tests.crawl_site import MEDIUM, article_page, fenced_code
 
+# The sample site's page of a corpus story (data/sample): the story inside <article><section>, chrome all around it.
+MEDIUM_STORY = article_page(MEDIUM)
+[(MEDIUM_LANGUAGE, MEDIUM_CODE)] = fenced_code(MEDIUM.markdown)
 CHROME = [
     "Sign in",
     "Follow",
-    "7 min read",
-    "1.2K",
+    "min read",
+    "Feb 13, 2024",
+    "1145",
     "Listen",
     "Share",
-    "Machine Learning",
     "Written by",
+    "Followers",
     "More from Maya Okafor",
-    "Recommended from Medium",
-    "Ten Python tricks",
+    "Reading a GPU Bill Like a Detective",
     "Careers",
     "Text to speech",
-    "Offline AUC",
 ]
+# What Medium's own markup has and the sample site's simpler pages lack: section headings as <h1>, code blocks as
+# highlighted spans with <br> line breaks, figures with captions, pull quotes.
+MEDIUM_MARKUP = """<html><body><article><section><h1 class="pw-post-title">Point-in-time joins</h1>
+<h1 class="np nq gw">What an as-of join does</h1>
+<pre class="oj ok"><span class="oy ls" data-code-block-lang="python"><span class="hljs-keyword">def</span> \
+<span class="hljs-title">f</span>(events):<br/>    <span class="hljs-comment"># the latest row</span><br/><br/>\
+    <span class="hljs-keyword">return</span> events</span></pre>
+<figure><img alt="" src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><figcaption>Offline AUC against online lift.\
+</figcaption></figure>
+<blockquote><p>If a feature looks too good, ask when its value was written.</p></blockquote>
+</section></article></body></html>"""
 
 
 def test_title_subtitle_and_body_are_extracted() -> None:
     story = extract_medium_story(MEDIUM_STORY)
-    assert story["title"] == "Point-in-time joins leaked the future"
-    assert story["subtitle"] == "Six weeks of great offline metrics, and the join that explained them"
+    assert story["title"] == MEDIUM.title == "Point-in-Time Joins, or How We Leaked the Future for Six Weeks"
+    assert story["subtitle"] == MEDIUM.subtitle
     body = story["content"]
-    assert body.startswith("For six weeks our churn model looked better offline than anything we had shipped.")
-    assert "## What an as-of join does" in body
-    assert "## Three checks we now run" in body
-    assert "most recent feature row `at or before` the event's timestamp" in body
-    assert "- Training sets are built by the same as-of join the online store answers with." in body
-    assert "> If a feature looks too good, ask when its value was written." in body
-    assert body.endswith("bookkeeping is where models quietly go wrong.")
+    assert body.startswith("## The symptom\n\nOur churn model looked wonderful offline. AUC of 0.91 on the holdout,")
+    assert "## How the leak got in" in body
+    assert "## The checks we added" in body
+    assert "The training query was a plain left join on `customer_id`." in body
+    assert "- A column in every training set recording `feature_time`, so anyone can compute the gap" in body
+    assert body.endswith("Improvements of that size are usually bugs wearing a nice shirt.")
 
 
 def test_code_blocks_keep_their_indentation_and_blank_lines() -> None:
     body = extract_medium_story(MEDIUM_STORY)["content"]
-    assert f"```python\n{MEDIUM_CODE}\n```" in body
+    assert "\n\n" in MEDIUM_CODE and "\n    " in MEDIUM_CODE
+    assert f"```{MEDIUM_LANGUAGE}\n{MEDIUM_CODE}\n```" in body
+
+
+def test_medium_s_own_markup_becomes_the_same_markdown() -> None:
+    story = extract_medium_story(MEDIUM_MARKUP)
+    assert story["content"] == (
+        "## What an as-of join does\n\n"
+        "```python\ndef f(events):\n    # the latest row\n\n    return events\n```\n\n"
+        "> If a feature looks too good, ask when its value was written."
+    )
 
 
 @pytest.mark.parametrize("chrome", CHROME)

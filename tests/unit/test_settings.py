@@ -1,9 +1,10 @@
 from pathlib import Path
 
 import pytest
+from pydantic_settings import BaseSettings
 
 from llm_engineering.domain.exceptions import SettingsError
-from llm_engineering.settings import get_settings, load_settings
+from llm_engineering.settings import Settings, get_settings, load_settings
 
 
 def test_defaults_are_the_embedded_stack(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,7 +93,7 @@ def test_the_service_refuses_to_bind_beyond_loopback_without_a_key(monkeypatch: 
 def test_a_bind_address_that_needs_a_key_fails_the_service_only(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tools.ml_service import main as serve
+    from tests.cli_support import llm_twin
 
     for name in ("API_KEY", "API_ALLOW_NO_KEY"):
         monkeypatch.delenv(name, raising=False)
@@ -100,7 +101,7 @@ def test_a_bind_address_that_needs_a_key_fails_the_service_only(
     get_settings.cache_clear()
     try:
         assert get_settings().API_HOST == "0.0.0.0"  # noqa: S104 - other commands load these settings as they are
-        assert serve([]) == 2
+        assert llm_twin(["serve"]) == 2
         assert "API_HOST=0.0.0.0 exposes the service beyond this machine without API_KEY" in capsys.readouterr().err
     finally:
         get_settings.cache_clear()
@@ -131,3 +132,40 @@ def test_the_service_answers_with_the_repetition_controls_the_evaluation_scores_
     scored = EvaluationConfig().generation
     assert scored.repetition_penalty == settings.API_REPETITION_PENALTY
     assert scored.no_repeat_ngram_size == settings.API_NO_REPEAT_NGRAM_SIZE
+
+
+def test_settings_are_grouped_by_concern_under_the_same_variable_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llm_engineering.settings import (
+        AWSSettings,
+        CrawlerSettings,
+        EmbeddingSettings,
+        LLMSettings,
+        ServingSettings,
+        StoreSettings,
+        TrackingSettings,
+    )
+
+    groups: list[type[BaseSettings]] = [
+        StoreSettings,
+        EmbeddingSettings,
+        LLMSettings,
+        TrackingSettings,
+        AWSSettings,
+        ServingSettings,
+        CrawlerSettings,
+    ]
+    names = [name for group in groups for name in group.model_fields]
+    assert len(names) == len(set(names)), "a variable belongs to one group only"
+    assert set(names) == set(Settings.model_fields)
+    # The book's variable names, read by the whole and by the group alike.
+    monkeypatch.setenv("DATABASE_NAME", "book")
+    monkeypatch.setenv("OPENAI_MODEL_ID", "gpt-4o-mini-book")
+    monkeypatch.setenv("SAGEMAKER_ENDPOINT_INFERENCE", "twin-book")
+    whole = Settings(_env_file=None)
+    assert (whole.DATABASE_NAME, whole.OPENAI_MODEL_ID, whole.SAGEMAKER_ENDPOINT_INFERENCE) == (
+        "book",
+        "gpt-4o-mini-book",
+        "twin-book",
+    )
+    assert StoreSettings(_env_file=None).DATABASE_NAME == "book"
+    assert AWSSettings(_env_file=None).SAGEMAKER_ENDPOINT_INFERENCE == "twin-book"

@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from llm_engineering.application.dataset.extracts import ExtractConfig, extracts_from, load_cleaned_documents
 from llm_engineering.application.dataset.filters import FilterConfig, filter_instruct, filter_preference
 from llm_engineering.application.dataset.generation import (
-    GenerationConfig,
     GenerationStats,
+    SampleGenerationConfig,
     add_rejected_answers,
     generate_instructions,
 )
@@ -36,14 +36,14 @@ from llm_engineering.domain.types import DataCategory
 Row = TypeVar("Row", InstructSample, PreferenceSample)
 
 
-class DatasetConfig(BaseModel):
+class DatasetBuilderConfig(BaseModel):
     """Everything configs/generate_*_datasets.yaml sets besides the authors."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     dataset_type: DatasetType = "instruction"
     extracts: ExtractConfig = ExtractConfig()
-    generation: GenerationConfig = GenerationConfig()
+    generation: SampleGenerationConfig = SampleGenerationConfig()
     filters: FilterConfig = FilterConfig()
     test_fraction: float = Field(default=0.2, ge=0, lt=1, description="share of each category's documents held out")
     seed: int = 42
@@ -77,7 +77,7 @@ def _merge(counts: Iterable[dict[str, int]]) -> dict[str, int]:
     return dict(total)
 
 
-def _split(rows: Sequence[Row], config: DatasetConfig) -> dict[DataCategory, tuple[list[Row], list[Row]]]:
+def _split(rows: Sequence[Row], config: DatasetBuilderConfig) -> dict[DataCategory, tuple[list[Row], list[Row]]]:
     return {
         category: split_by_document(
             [row for row in rows if row.category is category], test_fraction=config.test_fraction, seed=config.seed
@@ -89,7 +89,7 @@ def _split(rows: Sequence[Row], config: DatasetConfig) -> dict[DataCategory, tup
 def build_dataset(
     store: VectorStore,
     client: LLMClient,
-    config: DatasetConfig,
+    config: DatasetBuilderConfig,
     *,
     embedder: Embedder | None = None,
     author_ids: Collection[UUID] | None = None,

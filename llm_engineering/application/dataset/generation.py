@@ -39,7 +39,7 @@ PROMPT_GROUP = 32
 LABEL = re.compile(r"^(question|instruction|q|prompt)\s*[:\-]\s*", re.IGNORECASE)
 
 
-class GenerationConfig(BaseModel):
+class SampleGenerationConfig(BaseModel):
     """The `generation` section of the dataset configs."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -145,7 +145,7 @@ def _sample(extract: Extract, instruction: str, output: str) -> InstructSample:
 def backtranslate(
     client: LLMClient,
     extracts: Sequence[Extract],
-    config: GenerationConfig,
+    config: SampleGenerationConfig,
     stats: GenerationStats,
     *,
     progress: bool = True,
@@ -175,7 +175,7 @@ def backtranslate(
 def generate_pairs(
     client: LLMClient,
     extracts: Sequence[Extract],
-    config: GenerationConfig,
+    config: SampleGenerationConfig,
     stats: GenerationStats,
     *,
     progress: bool = True,
@@ -212,7 +212,7 @@ LLM_STRATEGIES: dict[str, Callable[..., list[InstructSample]]] = {
 def generate_instructions(
     client: LLMClient,
     extracts: Sequence[Extract],
-    config: GenerationConfig,
+    config: SampleGenerationConfig,
     stats: GenerationStats,
     *,
     progress: bool = True,
@@ -228,7 +228,7 @@ def generate_instructions(
 def add_rejected_answers(
     client: LLMClient,
     samples: Sequence[InstructSample],
-    config: GenerationConfig,
+    config: SampleGenerationConfig,
     stats: GenerationStats,
     *,
     progress: bool = True,

@@ -1,4 +1,4 @@
-"""RagTwin: the TwinAnswerer the REST service and tools.rag use, made of the retriever and a streaming LLM."""
+"""RagTwin: the TwinAnswerer the REST service and `llm-twin ask` use, made of the retriever and a streaming LLM."""
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence

@@ -180,9 +180,9 @@ class EdgeVectorStore:
             pass
         return (
             f"The embedded feature store {self._path(name)} is open in {holder}. Qdrant Edge lets one process at a "
-            "time use it: wait for that process to finish (a pipeline run, tools.search or the API), then try again; "
-            "or run a Qdrant server, which any number of processes can share (`docker-compose up -d qdrant`, then set "
-            "QDRANT_DATABASE_HOST=localhost and rebuild the features with the feature pipeline)."
+            "time use it: wait for that process to finish (a pipeline run, llm-twin search or the API), then try "
+            "again; or run a Qdrant server, which any number of processes can share (`docker-compose up -d qdrant`, "
+            "then set QDRANT_DATABASE_HOST=localhost and rebuild the features with the feature pipeline)."
         )
 
     def ensure_collection(self, name: str, vector_size: int | None, *, sparse: bool = False) -> None:

@@ -1,5 +1,4 @@
-"""LLM clients behind the LLMClient port: local transformers, OpenAI-compatible endpoints, SageMaker TGI."""
+"""LLM clients behind the LLMClient port: local transformers, OpenAI-compatible endpoints, SageMaker TGI.
 
-from llm_engineering.infrastructure.llm.factory import build_llm_client
-
-__all__ = ["build_llm_client"]
+Which one a run uses is decided in `llm_engineering.bootstrap.llm`, from the settings.
+"""

@@ -1,6 +1,6 @@
 """The evaluating pipeline's run configuration: one frozen model, the single home of every evaluation default.
 
-Imports only pydantic and the training config (for the defaults they share), so `tools.run` validates a file in
+Imports only pydantic and the training config (for the defaults they share), so `llm-twin run` validates a file in
 milliseconds.
 """
 
@@ -26,7 +26,7 @@ LOWER_IS_BETTER: frozenset[str] = frozenset({"perplexity", "degenerate_share"})
 _TRAINING_DEFAULTS = TrainingConfig()
 
 
-class GenerationSection(RunConfig):
+class EvaluationGenerationSection(RunConfig):
     """How each model answers the test instructions (greedy, so that answers and the cache are deterministic)."""
 
     # The sample corpus's answers are 40-220 words; 160 new tokens cover most of one while keeping CPU time bounded.
@@ -74,7 +74,7 @@ class EvaluationConfig(RunConfig):
     max_test_rows: int | None = Field(default=None, ge=1)
     # Perplexity counts the answer tokens within this many tokens, as training measures it.
     max_length: int = Field(default=_TRAINING_DEFAULTS.max_length, ge=16)
-    generation: GenerationSection = GenerationSection()
+    generation: EvaluationGenerationSection = EvaluationGenerationSection()
     judge: JudgeSection = JudgeSection()
     promotion: PromotionSection = PromotionSection()
     # Where the JSON results and the chart go (relative to the working directory).

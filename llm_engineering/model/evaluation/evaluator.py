@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from llm_engineering.domain.exceptions import RegistryError
 from llm_engineering.domain.ports import ChatMessage, Embedder, GenerationParams, LLMClient
-from llm_engineering.model.evaluation.config import EvaluationConfig, GenerationSection
+from llm_engineering.model.evaluation.config import EvaluationConfig, EvaluationGenerationSection
 from llm_engineering.model.evaluation.judge import judge_answers
 from llm_engineering.model.evaluation.measures import bleu, length_stats, rouge_l, style_similarity
 from llm_engineering.model.finetuning.data import Row
@@ -92,7 +92,9 @@ def answer_conversations(rows: Sequence[Row]) -> list[list[ChatMessage]]:
     return [[ChatMessage(role="user", content=row["instruction"])] for row in rows]
 
 
-def generate_answers(client: LLMClient, rows: Sequence[Row], generation: GenerationSection, label: str) -> list[str]:
+def generate_answers(
+    client: LLMClient, rows: Sequence[Row], generation: EvaluationGenerationSection, label: str
+) -> list[str]:
     """Greedy answers to every test instruction, asked in batches (a cached client answers repeats from disk)."""
     conversations = answer_conversations(rows)
     params = GenerationParams(
@@ -121,7 +123,11 @@ def model_perplexity(folder: Path, rows: Sequence[Row], max_length: int) -> floa
 
 
 def model_outputs(
-    model: ModelUnderTest, client: LLMClient, rows: Sequence[Row], generation: GenerationSection, max_length: int
+    model: ModelUnderTest,
+    client: LLMClient,
+    rows: Sequence[Row],
+    generation: EvaluationGenerationSection,
+    max_length: int,
 ) -> ModelOutputs:
     """The answers and the perplexity of one model.
 

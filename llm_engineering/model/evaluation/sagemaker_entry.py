@@ -5,13 +5,12 @@ That is the answers and perplexity of every model, on the job's GPU, with the sa
 SageMaker passes the hyperparameters as arguments (`--config '<EvaluationConfig JSON>' --models '<JSON list>'`)
 and the folders as SM_* variables: SM_CHANNEL_TEST holds rows.json, SM_CHANNEL_<ROLE> each model's weights, and
 what is written to SM_MODEL_DIR (outputs.json) comes back as the job's model.tar.gz. The measures and the judge run
-afterwards in the pipeline step, on these outputs. The launcher script `stage_job_code` writes passes in how a
-model folder becomes an LLMClient (the in-process transformers client), as the factories do in a local run.
+afterwards in the pipeline step, on these outputs. The entry script (`llm_engineering.bootstrap.evaluate_entry`)
+passes in how a model folder becomes an LLMClient (the in-process transformers client).
 """
 
 import json
 import os
-import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
@@ -23,42 +22,11 @@ from llm_engineering.domain.ports import LLMClient
 from llm_engineering.model.evaluation.config import EvaluationConfig
 from llm_engineering.model.evaluation.evaluator import ModelOutputs, ModelUnderTest, model_outputs
 from llm_engineering.model.finetuning.data import Row
-from llm_engineering.model.finetuning.sagemaker_entry import JOB_REQUIREMENTS as TRAINING_JOB_REQUIREMENTS
 from llm_engineering.model.finetuning.sagemaker_entry import job_arguments
 
 ROWS_FILE = "rows.json"
 OUTPUTS_FILE = "outputs.json"
-ENTRY_SCRIPT = "evaluate_entry.py"
-# What the in-process LLM client needs on top of the training job's requirements.
-JOB_REQUIREMENTS = [*TRAINING_JOB_REQUIREMENTS, "pydantic-settings>=2.4", "httpx>=0.27", "tqdm>=4.66", "gguf>=0.17"]
-_LAUNCHER = '''"""Launcher of the SageMaker evaluation job: the in-process LLM client wired into the entry point."""
-
-from pathlib import Path
-
-from llm_engineering.infrastructure.llm.local import LocalTransformersClient
-from llm_engineering.model.evaluation.sagemaker_entry import main
-
-
-def local_client(folder: Path, batch_size: int) -> LocalTransformersClient:
-    device = "cuda" if __import__("torch").cuda.is_available() else "cpu"
-    return LocalTransformersClient(
-        str(folder), models_dir=Path("/tmp/models"), device=device, batch_size=batch_size, timeout_s=3600.0
-    )
-
-
-raise SystemExit(main(local_client))
-'''
-
 ClientFactory = Callable[[Path, int], LLMClient]
-
-
-def stage_job_code(target: Path) -> str:
-    """Write the job's source folder (the package, the launcher, requirements.txt); the launcher's name."""
-    package = Path(__file__).resolve().parents[2]
-    shutil.copytree(package, target / package.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    (target / ENTRY_SCRIPT).write_text(_LAUNCHER)
-    (target / "requirements.txt").write_text("\n".join(JOB_REQUIREMENTS) + "\n")
-    return ENTRY_SCRIPT
 
 
 def write_job_rows(rows: Sequence[Row], folder: Path) -> Path:

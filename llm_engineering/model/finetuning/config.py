@@ -1,6 +1,6 @@
 """The training pipeline's run configuration: one frozen model, the single home of every training default.
 
-Imports only pydantic and the standard library, so `tools.run` validates a YAML file in milliseconds. The defaults
+Imports only pydantic and the standard library, so `llm-twin run` validates a YAML file in milliseconds. The defaults
 fit a 2-core laptop (SmolLM2-135M, CPU, a few minutes); the README says how to scale them up.
 """
 
@@ -41,7 +41,7 @@ class DPOSection(RunConfig):
         return self
 
 
-class DatasetSection(RunConfig):
+class TrainingDataSection(RunConfig):
     """Where the rows come from: the dataset pipelines' artifact, a JSON export, or a Hugging Face dataset."""
 
     source: DatasetSource = "artifact"
@@ -56,7 +56,7 @@ class DatasetSection(RunConfig):
     max_test_rows: int | None = Field(default=32, ge=1)
 
     @model_validator(mode="after")
-    def _source_has_its_location(self) -> "DatasetSection":
+    def _source_has_its_location(self) -> "TrainingDataSection":
         if self.source == "json" and not self.path:
             raise ValueError(
                 "dataset.path is required when dataset.source is json; "
@@ -106,7 +106,7 @@ class TrainingConfig(RunConfig):
     seed: int = 42
     lora: LoraSection = LoraSection()
     dpo: DPOSection = DPOSection()
-    dataset: DatasetSection = DatasetSection()
+    dataset: TrainingDataSection = TrainingDataSection()
     logging_steps: int = Field(default=5, ge=1)
     # A checkpoint every N optimiser steps; a run started again with the same config resumes from the last one.
     save_steps: int = Field(default=10, ge=1)

@@ -12,7 +12,7 @@ from typing import Any
 
 from llm_engineering.domain.datasets import InstructDataset, PreferenceDataset
 from llm_engineering.domain.exceptions import DatasetSourceError
-from llm_engineering.model.finetuning.config import DatasetSection, FinetuningType
+from llm_engineering.model.finetuning.config import FinetuningType, TrainingDataSection
 
 COLUMNS: dict[FinetuningType, tuple[str, ...]] = {
     "sft": ("instruction", "output"),
@@ -103,7 +103,7 @@ def rows_from_huggingface(dataset_id: str, kind: FinetuningType) -> TrainingRows
     return _checked(train, test, kind, source)
 
 
-def load_rows(section: DatasetSection, kind: FinetuningType) -> TrainingRows:
+def load_rows(section: TrainingDataSection, kind: FinetuningType) -> TrainingRows:
     """Rows of the json or huggingface source; artifacts are read by `rows_from_dataset`."""
     if section.source == "json" and section.path:
         return capped(rows_from_json(Path(section.path).expanduser(), kind), section.max_test_rows)

@@ -21,28 +21,6 @@ from llm_engineering.model.finetuning.trainer import ADAPTER_DIR, MERGED_DIR, tr
 
 DATASET_FILE = "dataset.json"
 METRICS_FILE = "metrics.json"
-ENTRY_SCRIPT = "train_entry.py"
-# What the job installs on top of the Hugging Face training image (it has torch and CUDA).
-JOB_REQUIREMENTS = [
-    "transformers>=5,<6",
-    "trl>=1.16,<2",
-    "peft>=0.17",
-    "accelerate>=1.0",
-    "datasets>=3",
-    "pydantic>=2.7,<3",
-    "loguru>=0.7",
-]
-
-
-def stage_job_code(target: Path) -> str:
-    """Write the job's source folder (this package, a launcher script, requirements.txt); the script's name."""
-    package = Path(__file__).resolve().parents[2]
-    shutil.copytree(package, target / package.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    (target / ENTRY_SCRIPT).write_text(
-        "from llm_engineering.model.finetuning.sagemaker_entry import main\n\nraise SystemExit(main())\n"
-    )
-    (target / "requirements.txt").write_text("\n".join(JOB_REQUIREMENTS) + "\n")
-    return ENTRY_SCRIPT
 
 
 def write_job_dataset(rows: TrainingRows, folder: Path) -> Path:
@@ -75,7 +53,7 @@ def job_arguments(
     if missing:
         raise RuntimeError(
             f"{', '.join(missing)} not set: this entry point runs inside a SageMaker job "
-            f"(run locally with python -m tools.run {job} instead)."
+            f"(run locally with llm-twin run {job} instead)."
         )
     return args
 

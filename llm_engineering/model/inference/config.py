@@ -2,7 +2,7 @@
 
 Which version to export, in which weight format, and the perplexity rule that decides whether the export is served.
 
-Imports only pydantic and the training config, so `tools.run` validates a file in milliseconds.
+Imports only pydantic and the training config, so `llm-twin run` validates a file in milliseconds.
 """
 
 from typing import Literal

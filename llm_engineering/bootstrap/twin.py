@@ -1,4 +1,4 @@
-"""The twin wired from Settings: the one place tools.rag, tools.ml_service and the benches build the RAG core."""
+"""The twin wired from Settings: the one place `llm-twin ask`, `llm-twin serve` and the benches build the RAG core."""
 
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -12,12 +12,12 @@ from llm_engineering.application.rag.context import context_budget
 from llm_engineering.application.rag.prompts import prompt_overhead
 from llm_engineering.application.rag.retriever import ContextRetriever, RetrieverConfig
 from llm_engineering.application.rag.twin import RagTwin
+from llm_engineering.bootstrap.llm import build_helper_llm, build_remote_streaming_llm, llm_models_dir
+from llm_engineering.bootstrap.stores import VectorStoreAdapter, build_vector_store
 from llm_engineering.domain.exceptions import LLMError
 from llm_engineering.domain.ports import StreamingLLM, TokenCounter
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse, connect_mongo
-from llm_engineering.infrastructure.db.vector_store import VectorStoreAdapter, build_vector_store
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
-from llm_engineering.infrastructure.llm.factory import build_helper_llm, build_remote_streaming_llm, llm_models_dir
 from llm_engineering.infrastructure.llm.local_streaming import TransformersStreamingLLM
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
 from llm_engineering.infrastructure.llm.openvino_engine import EngineLimits, OpenVINOGenerator
@@ -177,7 +177,8 @@ def build_twin(settings: Settings, *, generate: bool = True, model_name: str = T
 
     `model_name`: the registry model whose production version answers.
 
-    Closing the twin releases the stores (the embedded Qdrant Edge store is locked while open)."""
+    Closing the twin releases the stores (the embedded Qdrant Edge store is locked while open).
+    """
     cleanup = ExitStack()
     try:
         client = connect_mongo(settings)

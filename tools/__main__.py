@@ -1,0 +1,5 @@
+"""`python -m tools` is `llm-twin`."""
+
+from tools.cli import main
+
+main()
