@@ -14,23 +14,38 @@ EXPORT_STAMP := $(EXPORT_VENV)/.installed
 # export environment.
 LLAMA_CPP_PYTHON := 0.3.36
 GGUF_CONVERTER := $(EXPORT_VENV)/llama.cpp/convert_hf_to_gguf.py
+# torch goes in with pip (it knows TORCH_INDEX_URL and this machine's CPU build on disk), everything else with uv, which
+# resolves and downloads in parallel and compiles the bytecode (as pip does) on all cores.
+# uv keeps the torch that pip installed (it satisfies torch==2.13.0); the constraint pins that exact build (2.13.0+cpu
+# here), so uv fails rather than fetch another torch from PyPI (a multi-GB CUDA build).
+UV_VERSION := 0.13.8
+UV := $(BIN)/uv
+TORCH_PIN = $(1)/bin/python -c 'import importlib.metadata as m; print("torch==" + m.version("torch"))' >$(1)/torch-pin.txt
+UV_INSTALL = $(UV) pip install --quiet --compile-bytecode --python $(1)/bin/python --constraints $(1)/torch-pin.txt
 
 .PHONY: setup run test system-deps clean-venv
 
-setup: $(STAMP) $(EXPORT_STAMP) $(GGUF_CONVERTER)
+# The two environments build in parallel (-j2 unless make was given a -j of its own).
+setup:
+	@$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j2) $(STAMP) $(EXPORT_STAMP) $(GGUF_CONVERTER)
 
-$(STAMP): pyproject.toml requirements/no-deps.txt
+$(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml requirements/no-deps.txt | $(UV)
 	$(BIN)/pip install --quiet torch==2.13.0 $(TORCH_INDEX)
-	$(BIN)/pip install --quiet -e ".[dev,aws]"
-	$(BIN)/pip install --quiet --no-deps -r requirements/no-deps.txt
+	$(call TORCH_PIN,$(VENV))
+	$(call UV_INSTALL,$(VENV)) -e ".[dev,aws]"
+	$(call UV_INSTALL,$(VENV)) --no-deps -r requirements/no-deps.txt
 	touch $(STAMP)
 
-$(EXPORT_STAMP): requirements/openvino-export.txt
+$(EXPORT_STAMP): requirements/openvino-export.txt | $(UV)
 	test -x $(EXPORT_VENV)/bin/python || $(PYTHON) -m venv $(EXPORT_VENV)
 	$(EXPORT_VENV)/bin/pip install --quiet torch==2.13.0 $(TORCH_INDEX)
-	$(EXPORT_VENV)/bin/pip install --quiet -r requirements/openvino-export.txt
-	$(EXPORT_VENV)/bin/pip install --quiet --no-deps optimum-intel==2.2.0
+	$(call TORCH_PIN,$(EXPORT_VENV))
+	$(call UV_INSTALL,$(EXPORT_VENV)) -r requirements/openvino-export.txt
+	$(call UV_INSTALL,$(EXPORT_VENV)) --no-deps optimum-intel==2.2.0
 	touch $(EXPORT_STAMP)
 
 $(GGUF_CONVERTER): $(EXPORT_STAMP) Makefile
