@@ -79,7 +79,8 @@ ENV PATH="/opt/venv/bin:${PATH}" \
     OPIK_TRACK_DISABLE=true \
     DATA_DIR=/app/.data \
     API_HOST=0.0.0.0 \
-    API_PORT=8000
+    API_PORT=8000 \
+    API_SAGEMAKER_PORT=8080
 
 COPY --from=builder /opt/venv /opt/venv
 
@@ -99,11 +100,13 @@ RUN mkdir -p /app/.data && chown twin:twin /app /app/.data
 # Numeric form of twin:twin so runtimes can verify the user is not root.
 USER 1000:1000
 
-EXPOSE 8000
+EXPOSE 8000 8080
 
 # Shell form on purpose: `|| exit 1` maps any curl failure to "unhealthy".
 # hadolint ignore=DL3025
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD curl -fsS http://127.0.0.1:8000/health || exit 1
 
-CMD ["llm-twin", "serve"]
+# SageMaker starts the image as `docker run IMAGE serve`: the entry point plus "serve" is `llm-twin serve`.
+ENTRYPOINT ["llm-twin"]
+CMD ["serve"]

@@ -22,12 +22,16 @@ UV_VERSION := 0.13.8
 UV := $(BIN)/uv
 TORCH_PIN = $(1)/bin/python -c 'import importlib.metadata as m; print("torch==" + m.version("torch"))' >$(1)/torch-pin.txt
 UV_INSTALL = $(UV) pip install --quiet --compile-bytecode --python $(1)/bin/python --constraints $(1)/torch-pin.txt
+# checkov (the CloudFormation template's security lint) pins boto3, networkx and packaging below ours: its own venv.
+TOOLS_VENV := .venv-tools
+TOOLS_STAMP := $(TOOLS_VENV)/.installed
+CHECKOV_VERSION := 3.3.30
 
 .PHONY: setup run test system-deps clean-venv
 
-# The two environments build in parallel (-j2 unless make was given a -j of its own).
+# The environments build in parallel (-j2 unless make was given a -j of its own).
 setup:
-	@$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j2) $(STAMP) $(EXPORT_STAMP) $(GGUF_CONVERTER)
+	@$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j2) $(STAMP) $(EXPORT_STAMP) $(GGUF_CONVERTER) $(TOOLS_STAMP)
 
 $(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -77,5 +81,10 @@ run: setup
 test: setup system-deps
 	$(BIN)/poe test
 
+$(TOOLS_STAMP): Makefile | $(UV)
+	test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
+	$(UV) pip install --quiet --python $(TOOLS_VENV)/bin/python checkov==$(CHECKOV_VERSION)
+	touch $(TOOLS_STAMP)
+
 clean-venv:
-	rm -rf $(VENV) $(EXPORT_VENV)
+	rm -rf $(VENV) $(EXPORT_VENV) $(TOOLS_VENV)

@@ -30,6 +30,7 @@ from llm_engineering.domain.documents import DOCUMENT_CLASSES, Document, UserDoc
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
+from llm_engineering.infrastructure.local.folder_files import FolderFiles
 from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer
 from llm_engineering.settings import load_settings
 
@@ -74,7 +75,7 @@ def main() -> int:
     server = LocalMongoServer.from_settings(settings)
     warehouse = MongoDataWarehouse.from_settings(settings)
     try:
-        import_warehouse(warehouse, ROOT / "data" / "sample")
+        import_warehouse(warehouse, FolderFiles(ROOT / "data" / "sample"))
         embedder = SentenceTransformerEmbedder.from_settings(settings)
         chunker = DocumentChunker(embedder.tokenizer_json, embedder.max_input_tokens, chunking)
         originals = [d for c in DataCategory for d in warehouse.iter_documents(c)]

@@ -13,6 +13,7 @@ from llm_engineering.application.warehouse_transfer import import_warehouse
 from llm_engineering.bootstrap.stores import VectorStoreAdapter, build_vector_store
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
+from llm_engineering.infrastructure.local.folder_files import FolderFiles
 from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer
 from llm_engineering.settings import Settings, load_settings
 
@@ -51,7 +52,7 @@ def sample_stores(**settings_overrides: object) -> Iterator[BenchStores]:
         server.start()
         try:
             warehouse = MongoDataWarehouse.from_settings(settings)
-            import_warehouse(warehouse, SAMPLE_DIR)
+            import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
             store = build_vector_store(settings)
             try:
                 FeatureStoreUpdater(

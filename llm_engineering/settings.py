@@ -246,6 +246,9 @@ class ServingSettings(_Group):
     API_NO_REPEAT_NGRAM_SIZE: int = Field(default=4, ge=0)
     API_REQUEST_TIMEOUT_S: float = Field(default=120.0, gt=0)
     API_MAX_CONCURRENT_REQUESTS: int = Field(default=8, ge=1)
+    # SageMaker's container contract: GET /ping and POST /invocations (the /rag body) on this port too (8080 in the
+    # image). Only this port serves them, and without API_KEY: SageMaker authenticates InvokeEndpoint with IAM.
+    API_SAGEMAKER_PORT: int | None = Field(default=None, ge=1, le=65535)
 
     _serving_secrets = field_validator("API_KEY")(_checked_secret)
 

@@ -11,6 +11,7 @@ from llm_engineering.bootstrap.stores import build_vector_store
 from llm_engineering.domain.ports import DocumentRepository, Embedder, VectorStore
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
+from llm_engineering.infrastructure.local.folder_files import FolderFiles
 from llm_engineering.settings import Settings
 from tests.conftest import PACKAGED_LLM_ID, SAMPLE_DIR
 
@@ -20,7 +21,7 @@ EMBEDDING_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 def load_sample_features(warehouse: DocumentRepository, store: VectorStore, embedder: Embedder | None = None) -> None:
     """Import data/sample and build its cleaned and embedded collections (dense + BM25), with the torch encoder
     unless another embedder is given."""
-    import_warehouse(warehouse, SAMPLE_DIR)
+    import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
     FeatureStoreUpdater(
         warehouse,
         store,

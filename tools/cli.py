@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from tools import (
+    aws_stack,
     call_ml_service,
     data_warehouse,
     local_infra,
@@ -39,6 +40,8 @@ sagemaker_app = typer.Typer(help="AWS SageMaker: the IAM identities and the TGI 
 settings_app = typer.Typer(help="The settings the pipeline steps read.", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(sagemaker_app, name="sagemaker")
+aws_app = typer.Typer(help="AWS: the project's CloudFormation stack (deploy/aws/llm-twin.yaml).", no_args_is_help=True)
+app.add_typer(aws_app, name="aws")
 app.add_typer(settings_app, name="settings")
 
 
@@ -85,6 +88,9 @@ _register(sagemaker_app, "test", sagemaker_endpoint.test)
 _register(sagemaker_app, "delete", sagemaker_endpoint.delete)
 _register(sagemaker_app, "create-user", sagemaker_roles.create_user)
 _register(sagemaker_app, "create-execution-role", sagemaker_roles.create_execution_role)
+_register(aws_app, "deploy-stack", aws_stack.deploy_stack)
+_register(aws_app, "delete-stack", aws_stack.delete_stack)
+_register(aws_app, "outputs", aws_stack.stack_outputs)
 _register(settings_app, "export-to-zenml", zenml_settings.export_to_zenml)
 
 

@@ -1,34 +1,38 @@
 """Export the MongoDB data warehouse to JSON files, or import such files (idempotently).
 
-llm-twin warehouse export [--dir output/data_warehouse]
-llm-twin warehouse import [--dir data/sample]
+llm-twin warehouse export [--dir output/data_warehouse | s3://bucket/prefix]
+llm-twin warehouse import [--dir data/sample | s3://bucket/prefix]
 
 `import` also reads the LLM Engineer's Handbook's dump (UserDocument.json, ArticleDocument.json, PostDocument.json,
 RepositoryDocument.json) and converts its records to this project's documents.
 """
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from loguru import logger
 
 from llm_engineering.application.warehouse_transfer import export_warehouse, import_warehouse
+from llm_engineering.bootstrap.warehouse_files import warehouse_files
 from llm_engineering.domain.exceptions import LLMTwinError
 from llm_engineering.domain.ports import WriteOutcome
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.settings import get_settings
 from tools.cli_logging import configure_logging
 
-DEFAULT_DIRS = {"export": Path("output/data_warehouse"), "import": Path("data/sample")}
+DEFAULT_DIRS = {"export": "output/data_warehouse", "import": "data/sample"}
 
 
+# A string, not a Path: Path("s3://bucket/prefix") would fold the URL's "//" into "/".
 DirOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--dir",
-        help="folder of users.json, articles.json, posts.json, repositories.json (or the Handbook's *Document.json)",
+        help=(
+            "folder or s3://bucket/prefix of users.json, articles.json, posts.json, repositories.json "
+            "(or the Handbook's *Document.json)"
+        ),
     ),
 ]
 
@@ -38,7 +42,8 @@ def export(directory: DirOption = None) -> int:
     configure_logging()
     target = directory or DEFAULT_DIRS["export"]
     try:
-        counts = export_warehouse(MongoDataWarehouse.from_settings(get_settings()), target)
+        settings = get_settings()
+        counts = export_warehouse(MongoDataWarehouse.from_settings(settings), warehouse_files(target, settings))
     except LLMTwinError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -51,7 +56,8 @@ def import_(directory: DirOption = None) -> int:
     configure_logging()
     source = directory or DEFAULT_DIRS["import"]
     try:
-        report = import_warehouse(MongoDataWarehouse.from_settings(get_settings()), source)
+        settings = get_settings()
+        report = import_warehouse(MongoDataWarehouse.from_settings(settings), warehouse_files(source, settings))
     except LLMTwinError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

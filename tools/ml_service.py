@@ -6,6 +6,7 @@ Host, port, API key and limits come from Settings (API_HOST, API_PORT, API_KEY, 
 the first two. Without API_KEY the service binds to loopback only unless API_ALLOW_NO_KEY=true.
 """
 
+import socket
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -48,7 +49,8 @@ def serve(
     """Serve the twin over HTTP: /rag, /retrieve, the OpenAI-compatible chat API and the chat page at /.
 
     Host, port, API key and limits come from Settings (API_HOST, API_PORT, API_KEY, API_*); the options override
-    the first two. Without API_KEY the service binds to loopback only unless API_ALLOW_NO_KEY=true.
+    the first two. Without API_KEY the service binds to loopback only unless API_ALLOW_NO_KEY=true. With
+    API_SAGEMAKER_PORT set (8080 in the image), that port serves SageMaker's /ping and /invocations as well.
     """
     configure_logging(verbose)
     overrides = {name: value for name, value in (("API_HOST", host), ("API_PORT", port)) if value}
@@ -59,6 +61,24 @@ def serve(
         print(f"error: {error}", file=sys.stderr)
         return 2
     app = build_service(settings)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.API_HOST, port=settings.API_PORT, access_log=False, log_level="info")
+    )
     # A twin that cannot load stops the start-up (uvicorn exits with status 3) after logging why.
-    uvicorn.run(app, host=settings.API_HOST, port=settings.API_PORT, access_log=False, log_level="info")
+    if settings.API_SAGEMAKER_PORT is None:
+        server.run()
+    else:
+        ports = (settings.API_PORT, settings.API_SAGEMAKER_PORT)
+        print(f"Serving on {settings.API_HOST}:{ports[0]}, and SageMaker's /ping and /invocations on port {ports[1]}.")
+        server.run(sockets=[listening_socket(settings.API_HOST, port) for port in ports])
     return 0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port for uvicorn to serve on (it starts listening at start-up)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock

@@ -1,5 +1,7 @@
 """Export the data warehouse to JSON files and import it back, idempotently and byte-stable.
 
+The files live wherever a `WarehouseFiles` adapter puts them: a local folder or an S3 prefix (see bootstrap).
+
 The import also reads the LLM Engineer's Handbook's warehouse dump (UserDocument.json, ArticleDocument.json, ...):
 its records are converted to this project's documents, with their ids, hashes and timestamps made here.
 """
@@ -8,7 +10,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,7 +24,7 @@ from llm_engineering.domain.documents import (
     utc_now,
 )
 from llm_engineering.domain.exceptions import InvalidDocumentError
-from llm_engineering.domain.ports import DocumentRepository, WriteOutcome
+from llm_engineering.domain.ports import DocumentRepository, WarehouseFiles, WriteOutcome
 from llm_engineering.domain.types import DataCategory
 
 USERS_FILE = "users.json"
@@ -39,34 +40,38 @@ def _file_for(category: DataCategory) -> str:
     return f"{category.value}.json"
 
 
-def _write_json(path: Path, rows: list[dict[str, Any]]) -> None:
+def _json_text(rows: list[dict[str, Any]]) -> str:
     # Sorted keys, fixed indent and a trailing newline: the same data always gives the same bytes.
-    path.write_text(json.dumps(rows, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    return json.dumps(rows, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _read_json(path: Path) -> list[dict[str, Any]]:
+def _read_json(files: WarehouseFiles, name: str) -> list[dict[str, Any]]:
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
+        rows = json.loads(files.read_text(name))
     except json.JSONDecodeError as error:
-        raise InvalidDocumentError(f"{path} is not valid JSON: {error}") from error
+        raise InvalidDocumentError(f"{files.describe(name)} is not valid JSON: {error}") from error
     if not isinstance(rows, list):
-        raise InvalidDocumentError(f"{path} must hold a JSON list of objects.")
+        raise InvalidDocumentError(f"{files.describe(name)} must hold a JSON list of objects.")
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
-            raise InvalidDocumentError(f"{path.name} record {index} is not a JSON object; the file must hold a list.")
+            raise InvalidDocumentError(f"{name} record {index} is not a JSON object; the file must hold a list.")
     return rows
 
 
-def export_warehouse(repository: DocumentRepository, directory: Path) -> dict[str, int]:
-    """Write users and every category to `directory`, one sorted JSON file each; returns counts."""
-    directory.mkdir(parents=True, exist_ok=True)
+def export_warehouse(repository: DocumentRepository, files: WarehouseFiles) -> dict[str, int]:
+    """Write users and every category to `files`, one sorted JSON file each; returns counts.
+
+    Everything is read from the warehouse before the first file is written.
+    """
     users = sorted(repository.list_users(), key=lambda user: str(user.id))
-    _write_json(directory / USERS_FILE, [user.model_dump(mode="json") for user in users])
+    texts = {USERS_FILE: _json_text([user.model_dump(mode="json") for user in users])}
     counts = {"users": len(users)}
     for category in DataCategory:
         documents = sorted(repository.iter_documents(category), key=lambda document: str(document.id))
-        _write_json(directory / _file_for(category), [document.model_dump(mode="json") for document in documents])
+        texts[_file_for(category)] = _json_text([document.model_dump(mode="json") for document in documents])
         counts[category.value] = len(documents)
+    for name, text in texts.items():
+        files.write_text(name, text)
     return counts
 
 
@@ -100,29 +105,28 @@ def handbook_file_names() -> list[str]:
     return [HANDBOOK_USERS_FILE, *HANDBOOK_FILES.values()]
 
 
-def _record_error(path: Path, index: int, problem: object) -> InvalidDocumentError:
-    return InvalidDocumentError(f"{path.name} record {index} is malformed: {problem}. Fix or remove that record.")
+def _record_error(name: str, index: int, problem: object) -> InvalidDocumentError:
+    return InvalidDocumentError(f"{name} record {index} is malformed: {problem}. Fix or remove that record.")
 
 
-def _read_native(directory: Path) -> _Parsed:
-    users_path = directory / USERS_FILE
+def _read_native(files: WarehouseFiles, present: set[str]) -> _Parsed:
     users: list[UserDocument] = []
-    for index, row in enumerate(_read_json(users_path) if users_path.exists() else []):
+    for index, row in enumerate(_read_json(files, USERS_FILE) if USERS_FILE in present else []):
         try:
             users.append(UserDocument.model_validate(row))
         except ValidationError as error:
-            raise _record_error(users_path, index, error) from error
+            raise _record_error(USERS_FILE, index, error) from error
     documents: dict[str, list[Document]] = {}
     for category in DataCategory:
-        path = directory / _file_for(category)
-        if not path.exists():
+        name = _file_for(category)
+        if name not in present:
             continue
-        documents[path.name] = []
-        for index, row in enumerate(_read_json(path)):
+        documents[name] = []
+        for index, row in enumerate(_read_json(files, name)):
             try:
-                documents[path.name].append(parse_document(category, row))
+                documents[name].append(parse_document(category, row))
             except InvalidDocumentError as error:
-                raise InvalidDocumentError(f"{path.name} record {index}: {error}") from error
+                raise InvalidDocumentError(f"{name} record {index}: {error}") from error
     return _Parsed("llm-twin", users, documents)
 
 
@@ -185,24 +189,22 @@ HANDBOOK_CONVERTERS: dict[DataCategory, Callable[[dict[str, Any], UserDocument, 
 }
 
 
-def _read_handbook(directory: Path) -> _Parsed:
+def _read_handbook(files: WarehouseFiles, present: set[str]) -> _Parsed:
     """Convert the Handbook's records; author ids are remapped to this project's ids (derived from the name)."""
     now = utc_now()
-    users_path = directory / HANDBOOK_USERS_FILE
     authors: dict[str, UserDocument] = {}
-    for index, row in enumerate(_read_json(users_path) if users_path.exists() else []):
+    for index, row in enumerate(_read_json(files, HANDBOOK_USERS_FILE) if HANDBOOK_USERS_FILE in present else []):
         try:
             full_name = f"{_text(row['first_name'], 'first_name')} {row.get('last_name') or ''}".strip()
             authors[str(_text(row["_id"], "_id"))] = UserDocument.from_full_name(full_name, now)
         except (KeyError, TypeError, ValueError, InvalidDocumentError) as error:
-            raise _record_error(users_path, index, error) from error
+            raise _record_error(HANDBOOK_USERS_FILE, index, error) from error
     documents: dict[str, list[Document]] = {}
     for category, name in HANDBOOK_FILES.items():
-        path = directory / name
-        if not path.exists():
+        if name not in present:
             continue
         documents[name] = []
-        for index, row in enumerate(_read_json(path)):
+        for index, row in enumerate(_read_json(files, name)):
             try:
                 author = authors.get(str(row.get("author_id")))
                 if author is None and row.get("author_full_name"):
@@ -212,34 +214,33 @@ def _read_handbook(directory: Path) -> _Parsed:
                     raise ValueError(f"author_id {row.get('author_id')!r} is not in {HANDBOOK_USERS_FILE}")
                 documents[name].append(HANDBOOK_CONVERTERS[category](row, author, now))
             except (KeyError, TypeError, ValueError, AttributeError, InvalidDocumentError) as error:
-                raise _record_error(path, index, error) from error
+                raise _record_error(name, index, error) from error
     users = list({user.id: user for user in authors.values()}.values())
     return _Parsed("llm-engineers-handbook", users, documents)
 
 
-def _read_any(directory: Path) -> _Parsed:
-    """Detect the format by its file names; a directory with neither, or with both, is an error."""
-    if not directory.is_dir():
-        raise InvalidDocumentError(f"{directory} is not a directory; give the folder that holds the JSON files.")
-    native = [name for name in native_file_names() if (directory / name).exists()]
-    handbook = [name for name in handbook_file_names() if (directory / name).exists()]
+def _read_any(files: WarehouseFiles) -> _Parsed:
+    """Detect the format by its file names; a location with neither, or with both, is an error."""
+    present = files.names()
+    native = [name for name in native_file_names() if name in present]
+    handbook = [name for name in handbook_file_names() if name in present]
     if native and handbook:
         raise InvalidDocumentError(
-            f"{directory} holds files of two formats ({', '.join(native + handbook)}); keep one format per folder."
+            f"{files.location} holds files of two formats ({', '.join(native + handbook)}); keep one format per folder."
         )
     if handbook:
-        return _read_handbook(directory)
+        return _read_handbook(files, present)
     if native:
-        return _read_native(directory)
+        return _read_native(files, present)
     raise InvalidDocumentError(
-        f"{directory} holds none of the files the import reads: {', '.join(native_file_names())} "
+        f"{files.location} holds none of the files the import reads: {', '.join(native_file_names())} "
         f"(this project's export) or {', '.join(handbook_file_names())} (the LLM Engineer's Handbook's dump)."
     )
 
 
-def import_warehouse(repository: DocumentRepository, directory: Path) -> ImportReport:
+def import_warehouse(repository: DocumentRepository, files: WarehouseFiles) -> ImportReport:
     """Load this project's export or the Handbook's dump; every record is validated before anything is written."""
-    parsed = _read_any(directory)
+    parsed = _read_any(files)
     known_authors = {user.id for user in parsed.users} | {user.id for user in repository.list_users()}
     for name, documents in parsed.documents.items():
         for document in documents:

@@ -2,6 +2,7 @@
 
 Every tool, step and bench gets its stores, crawlers, LLM clients, the RAG twin and SageMaker job code from here:
 `stores` (the feature store the settings pick), `crawling` (a crawl run's dispatcher), `llm` (the LLM backend),
-`twin` (the RAG core with its answering model) and `sagemaker_jobs` (the code a SageMaker job runs). Adapters still
+`twin` (the RAG core with its answering model), `sagemaker_jobs` (the code a SageMaker job runs) and
+`warehouse_files` (the warehouse's JSON files: a folder or an S3 prefix). Adapters still
 read their own settings (`from_settings`); choosing between them and assembling them happens only here.
 """

@@ -27,6 +27,10 @@ class InvalidDocumentError(LLMTwinError):
     """A document does not match the expected schema."""
 
 
+class FileStoreError(LLMTwinError):
+    """A folder or S3 prefix of files cannot be read or written; the message names the location and the fix."""
+
+
 class PipelineNotAvailableError(LLMTwinError):
     """The requested pipeline is not part of this build yet."""
 
@@ -80,6 +84,10 @@ class AnswerTimeoutError(LLMTwinError):
 
 class EndpointDeployError(LLMTwinError):
     """Deploying, testing or deleting the SageMaker endpoint failed; the message says which step and why."""
+
+
+class StackDeployError(LLMTwinError):
+    """The CloudFormation stack was not deployed or deleted; the one-line message says why and what to do."""
 
 
 class InvalidQueryError(LLMTwinError, ValueError):

@@ -74,6 +74,31 @@ class DocumentRepository(Protocol):
         ...
 
 
+class WarehouseFiles(Protocol):
+    """Where the warehouse's JSON files live: a local folder or an S3 prefix. Files are named, not nested."""
+
+    @property
+    def location(self) -> str:
+        """The folder or `s3://bucket/prefix` as the user gave it, for messages."""
+        ...
+
+    def describe(self, name: str) -> str:
+        """One file's full location (a path or an s3:// URL), for messages."""
+        ...
+
+    def names(self) -> set[str]:
+        """The names of the files directly in the location; an error when the location cannot be read."""
+        ...
+
+    def read_text(self, name: str) -> str:
+        """One file's text (UTF-8)."""
+        ...
+
+    def write_text(self, name: str, text: str) -> None:
+        """Write one file (UTF-8), creating the location when it needs creating, replacing a file there."""
+        ...
+
+
 @dataclass(frozen=True)
 class SparseVector:
     """A sparse vector: term ids and their weights (the store applies IDF at query time)."""

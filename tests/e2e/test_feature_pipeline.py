@@ -9,6 +9,7 @@ import yaml
 from llm_engineering.application.warehouse_transfer import import_warehouse
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.infrastructure.local.folder_files import FolderFiles
 from llm_engineering.settings import Settings
 from tests.cli_support import llm_twin
 from tests.conftest import REPO_ROOT, SAMPLE_DIR, latest_artifact, run_tool
@@ -26,7 +27,7 @@ def config_for(tmp_path: Path, authors: list[str]) -> Path:
 def test_feature_pipeline_fills_the_feature_store_and_reruns_incrementally(
     warehouse: MongoDataWarehouse, pipeline_env: Settings, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    import_warehouse(warehouse, SAMPLE_DIR)
+    import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
     config = config_for(tmp_path, ["Theo Brandt"])
 
     assert llm_twin(["run", "feature-engineering", "--config", str(config)]) == 0
@@ -57,7 +58,7 @@ def test_unknown_author_fails_the_run_with_a_clear_error(
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    import_warehouse(warehouse, SAMPLE_DIR)
+    import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
     assert llm_twin(["run", "feature-engineering", "--config", str(config_for(tmp_path, ["Nobody Known"]))]) == 1
     assert "feature-engineering pipeline failed" in capsys.readouterr().err
     assert "No author named Nobody Known in the warehouse" in caplog.text

@@ -9,6 +9,7 @@ import yaml
 
 from llm_engineering.application.warehouse_transfer import import_warehouse
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.infrastructure.local.folder_files import FolderFiles
 from llm_engineering.settings import Settings
 from tests.cli_support import llm_twin
 from tests.conftest import REPO_ROOT, SAMPLE_DIR
@@ -31,7 +32,7 @@ def write_config(tmp_path: Path, name: str, update: dict[str, Any]) -> Path:
 def test_instruct_and_preference_pipelines_then_export(
     warehouse: MongoDataWarehouse, pipeline_env: Settings, tmp_path: Path
 ) -> None:
-    import_warehouse(warehouse, SAMPLE_DIR)
+    import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
     features = write_config(tmp_path, "feature_engineering.yaml", {"author_full_names": ["Theo Brandt"]})
     assert llm_twin(["run", "feature-engineering", "--config", str(features)]) == 0
     small = {

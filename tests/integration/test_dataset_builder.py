@@ -19,6 +19,7 @@ from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, Senten
 from llm_engineering.infrastructure.hf_datasets import to_dataset_dict
 from llm_engineering.infrastructure.llm.cache import CachedLLMClient
 from llm_engineering.infrastructure.llm.local import LocalTransformersClient
+from llm_engineering.infrastructure.local.folder_files import FolderFiles
 from tests.conftest import REPO_ROOT, SAMPLE_DIR
 from tests.fakes import ScriptedLLM
 
@@ -43,7 +44,7 @@ def features(
     warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter, embedder: SentenceTransformerEmbedder
 ) -> VectorStoreAdapter:
     """Theo Brandt's cleaned documents in the feature store."""
-    import_warehouse(warehouse, SAMPLE_DIR)
+    import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
     chunking = load_run_config(REPO_ROOT / "configs" / "feature_engineering.yaml", FeatureEngineeringConfig).chunking
     FeatureStoreUpdater(
         warehouse,

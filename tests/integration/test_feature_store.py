@@ -17,6 +17,7 @@ from llm_engineering.domain.queries import Query
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
+from llm_engineering.infrastructure.local.folder_files import FolderFiles
 from tests.conftest import SAMPLE_DIR
 
 THEO = user_id("Theo Brandt")
@@ -70,7 +71,7 @@ def updater(
 
 @pytest.fixture
 def loaded(warehouse: MongoDataWarehouse) -> MongoDataWarehouse:
-    import_warehouse(warehouse, SAMPLE_DIR)
+    import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
     return warehouse
 
 

@@ -7,6 +7,7 @@ import sys
 from llm_engineering.application.warehouse_transfer import import_warehouse
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.infrastructure.local.folder_files import FolderFiles
 from tests.conftest import REPO_ROOT, SAMPLE_DIR, run_tool
 from tests.uvicorn_support import free_port
 
@@ -19,7 +20,7 @@ def status(env: dict[str, str]) -> dict[str, object]:
 def test_status_reports_counts_per_collection_and_author(
     warehouse: MongoDataWarehouse, cli_env: dict[str, str]
 ) -> None:
-    import_warehouse(warehouse, SAMPLE_DIR)
+    import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
     report = status(cli_env)
     assert {"mongo", "qdrant", "backends"} <= set(report)
     mongo = report["mongo"]
@@ -40,7 +41,7 @@ def test_status_reports_counts_per_collection_and_author(
 
 
 def test_status_table_is_readable(warehouse: MongoDataWarehouse, cli_env: dict[str, str]) -> None:
-    import_warehouse(warehouse, SAMPLE_DIR)
+    import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
     table = run_tool("status", env=cli_env)
     assert "MongoDB" in table and "Qdrant" in table and "Maya Okafor" in table
 

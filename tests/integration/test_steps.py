@@ -11,6 +11,7 @@ from llm_engineering.application.warehouse_transfer import import_warehouse
 from llm_engineering.domain.datasets import InstructDataset
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.infrastructure.local.folder_files import FolderFiles
 from llm_engineering.settings import Settings
 from steps.authors import resolve_authors
 from steps.etl import crawl_links_step
@@ -24,7 +25,7 @@ from tests.crawl_site import BLOG, CrawlSite
 def test_resolve_authors_names_every_author_or_fails_on_an_unknown_one(
     warehouse: MongoDataWarehouse, pipeline_env: Settings
 ) -> None:
-    import_warehouse(warehouse, SAMPLE_DIR)
+    import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
     assert len(resolve_authors.entrypoint([])) == 2
     with pytest.raises(Exception, match="No author named Nobody Known"):
         resolve_authors.entrypoint(["Nobody Known"])
@@ -42,7 +43,7 @@ def test_crawl_links_step_reports_every_link(
 
 @pytest.mark.slow
 def test_feature_and_dataset_steps_build_one_author(warehouse: MongoDataWarehouse, pipeline_env: Settings) -> None:
-    import_warehouse(warehouse, SAMPLE_DIR)
+    import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
     author_ids = resolve_authors.entrypoint(["Theo Brandt"])
     report = update_feature_store.entrypoint(author_ids, FeatureEngineeringConfig())
     assert report["documents_seen"] == report["documents_changed"] > 0 and report["chunks_written"] > 0

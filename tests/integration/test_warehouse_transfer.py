@@ -20,32 +20,33 @@ from llm_engineering.domain.ports import WriteOutcome
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
+from llm_engineering.infrastructure.local.folder_files import FolderFiles
 from tests.conftest import REPO_ROOT, SAMPLE_DIR
 
 FILES = ["users.json", "articles.json", "posts.json", "repositories.json"]
 
 
 def test_sample_corpus_round_trips_byte_for_byte(warehouse: MongoDataWarehouse, tmp_path: Path) -> None:
-    report = import_warehouse(warehouse, SAMPLE_DIR)
+    report = import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
     assert report.users == 2
     assert report.total(WriteOutcome.CREATED) == sum(
         len(json.loads((SAMPLE_DIR / name).read_text())) for name in FILES[1:]
     )
-    export_warehouse(warehouse, tmp_path / "out")
+    export_warehouse(warehouse, FolderFiles(tmp_path / "out"))
     for name in FILES:
         assert (tmp_path / "out" / name).read_bytes() == (SAMPLE_DIR / name).read_bytes(), name
 
 
 def test_second_import_changes_nothing(warehouse: MongoDataWarehouse) -> None:
-    import_warehouse(warehouse, SAMPLE_DIR)
+    import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
     counts = {c: warehouse.count_documents(c) for c in DataCategory}
-    again = import_warehouse(warehouse, SAMPLE_DIR)
+    again = import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
     assert again.total(WriteOutcome.CREATED) == again.total(WriteOutcome.UPDATED) == 0
     assert {c: warehouse.count_documents(c) for c in DataCategory} == counts
 
 
 def test_sample_corpus_meets_its_brief(warehouse: MongoDataWarehouse) -> None:
-    import_warehouse(warehouse, SAMPLE_DIR)
+    import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
     users = warehouse.list_users()
     assert len(users) == 2
     articles = warehouse.find_documents(DataCategory.ARTICLES)
@@ -64,7 +65,7 @@ def test_malformed_file_is_rejected_before_anything_is_written(warehouse: MongoD
     posts[-1]["link"] = "not-a-url"
     (broken / "posts.json").write_text(json.dumps(posts))
     with pytest.raises(InvalidDocumentError, match="not-a-url"):
-        import_warehouse(warehouse, broken)
+        import_warehouse(warehouse, FolderFiles(broken))
     assert warehouse.count_documents(DataCategory.ARTICLES) == 0
     assert warehouse.list_users() == []
 
@@ -72,13 +73,13 @@ def test_malformed_file_is_rejected_before_anything_is_written(warehouse: MongoD
 def test_invalid_json_names_the_file(warehouse: MongoDataWarehouse, tmp_path: Path) -> None:
     (tmp_path / "articles.json").write_text("[{")
     with pytest.raises(InvalidDocumentError, match=r"articles\.json"):
-        import_warehouse(warehouse, tmp_path)
+        import_warehouse(warehouse, FolderFiles(tmp_path))
 
 
 def test_unknown_author_is_rejected(warehouse: MongoDataWarehouse, tmp_path: Path) -> None:
     shutil.copy(SAMPLE_DIR / "posts.json", tmp_path / "posts.json")
     with pytest.raises(InvalidDocumentError, match="author"):
-        import_warehouse(warehouse, tmp_path)
+        import_warehouse(warehouse, FolderFiles(tmp_path))
 
 
 # A small dump in the LLM Engineer's Handbook's format, written for these tests: file names, `_id`,
@@ -148,7 +149,7 @@ def write_dump(directory: Path, dump: dict[str, list[dict[str, Any]]] = HANDBOOK
 
 
 def test_handbook_dump_is_converted_and_reported_per_file(warehouse: MongoDataWarehouse, tmp_path: Path) -> None:
-    report = import_warehouse(warehouse, write_dump(tmp_path / "dump"))
+    report = import_warehouse(warehouse, FolderFiles(write_dump(tmp_path / "dump")))
     assert report.format == "llm-engineers-handbook" and report.users == 1
     assert report.outcomes == {
         "ArticleDocument.json": {"created": 1, "updated": 0, "unchanged": 0},
@@ -165,7 +166,7 @@ def test_handbook_dump_is_converted_and_reported_per_file(warehouse: MongoDataWa
     [repository] = warehouse.find_documents(DataCategory.REPOSITORIES)
     assert isinstance(repository, RepositoryDocument) and repository.name == "schema-gate"
 
-    again = import_warehouse(warehouse, tmp_path / "dump")
+    again = import_warehouse(warehouse, FolderFiles(tmp_path / "dump"))
     assert again.total(WriteOutcome.UNCHANGED) == 4 and again.total(WriteOutcome.CREATED) == 0
 
 
@@ -175,7 +176,7 @@ def test_malformed_handbook_record_names_file_and_index_and_writes_nothing(
     dump = json.loads(json.dumps(HANDBOOK_DUMP))
     dump["PostDocument.json"][1]["content"] = {"Title": "no body"}
     with pytest.raises(InvalidDocumentError, match=r"PostDocument\.json record 1 is malformed: .*content\.Content"):
-        import_warehouse(warehouse, write_dump(tmp_path / "dump", dump))
+        import_warehouse(warehouse, FolderFiles(write_dump(tmp_path / "dump", dump)))
     assert warehouse.list_users() == []
     assert all(warehouse.count_documents(category) == 0 for category in DataCategory)
 
@@ -183,13 +184,13 @@ def test_malformed_handbook_record_names_file_and_index_and_writes_nothing(
 def test_folder_without_a_known_file_lists_the_names_looked_for(warehouse: MongoDataWarehouse, tmp_path: Path) -> None:
     (tmp_path / "notes.json").write_text("[]")
     with pytest.raises(InvalidDocumentError, match=r"users\.json.*ArticleDocument\.json.*RepositoryDocument\.json"):
-        import_warehouse(warehouse, tmp_path)
+        import_warehouse(warehouse, FolderFiles(tmp_path))
 
 
 def test_imported_handbook_documents_go_through_the_feature_pipeline(
     warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter, tmp_path: Path
 ) -> None:
-    import_warehouse(warehouse, write_dump(tmp_path / "dump"))
+    import_warehouse(warehouse, FolderFiles(write_dump(tmp_path / "dump")))
     chunking = load_run_config(REPO_ROOT / "configs" / "feature_engineering.yaml", FeatureEngineeringConfig).chunking
     report = FeatureStoreUpdater(
         warehouse,

@@ -30,7 +30,9 @@ def dockerfile_instruction(name: str) -> str:
 
 
 def test_the_images_command_is_the_service_entry_point_and_its_healthcheck_gets_200_from_the_app() -> None:
-    command = json.loads(dockerfile_instruction("CMD"))
+    # SageMaker runs `docker run IMAGE serve`, which replaces CMD: the entry point plus "serve" must be the service.
+    command = json.loads(dockerfile_instruction("ENTRYPOINT")) + json.loads(dockerfile_instruction("CMD"))
+    assert command[1:] == ["serve"]
     # The console script the image runs is the project's CLI, and its subcommand is the one that serves.
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     module, _, attribute = scripts[command[0]].partition(":")

@@ -15,7 +15,7 @@ from llm_engineering.infrastructure.api.dependencies import ServiceConfig
 from llm_engineering.infrastructure.api.errors import install_error_handlers
 from llm_engineering.infrastructure.api.limits import ConcurrencyLimiter
 from llm_engineering.infrastructure.api.request_log import RequestLogMiddleware
-from llm_engineering.infrastructure.api.routes import protected, public
+from llm_engineering.infrastructure.api.routes import protected, public, sagemaker
 from llm_engineering.infrastructure.monitoring.tracing import NullTracer
 
 
@@ -66,5 +66,6 @@ def create_app(
     app.add_middleware(RequestLogMiddleware)
     install_error_handlers(app)
     app.include_router(public)
+    app.include_router(sagemaker, include_in_schema=config.sagemaker_port is not None)
     app.include_router(protected, dependencies=[Depends(require_api_key)])
     return app

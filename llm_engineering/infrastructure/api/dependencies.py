@@ -24,6 +24,8 @@ class ServiceConfig:
     max_concurrent_requests: int
     repetition_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
+    # The port of SageMaker's container contract (/ping, /invocations); None: not served.
+    sagemaker_port: int | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ServiceConfig":
@@ -37,6 +39,7 @@ class ServiceConfig:
             max_concurrent_requests=settings.API_MAX_CONCURRENT_REQUESTS,
             repetition_penalty=settings.API_REPETITION_PENALTY,
             no_repeat_ngram_size=settings.API_NO_REPEAT_NGRAM_SIZE,
+            sagemaker_port=settings.API_SAGEMAKER_PORT,
         )
 
 

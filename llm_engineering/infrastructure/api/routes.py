@@ -11,7 +11,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from loguru import logger
 
@@ -24,7 +24,8 @@ from llm_engineering.domain.exceptions import (
     VectorStoreError,
 )
 from llm_engineering.domain.ports import ChatMessage, GenerationParams, TokenUsage
-from llm_engineering.domain.rag import Retrieval
+from llm_engineering.domain.rag import Retrieval, TwinAnswerer
+from llm_engineering.domain.tracing import Tracer
 from llm_engineering.infrastructure.api.dependencies import (
     AnswererDep,
     ConfigDep,
@@ -35,7 +36,7 @@ from llm_engineering.infrastructure.api.dependencies import (
     TracerDep,
     request_slot,
 )
-from llm_engineering.infrastructure.api.limits import AnswerStream
+from llm_engineering.infrastructure.api.limits import AnswerStream, ConcurrencyLimiter
 from llm_engineering.infrastructure.api.schemas import (
     ChatCompletionRequest,
     RagRequest,
@@ -55,6 +56,8 @@ READINESS_CHECKS = ("warehouse", "vector_store", "model")
 
 public = APIRouter()
 protected = APIRouter()
+# SageMaker's container contract, served only on ServiceConfig.sagemaker_port (see `on_sagemaker_port`).
+sagemaker = APIRouter()
 
 
 @contextmanager
@@ -113,6 +116,10 @@ async def chat_page() -> HTMLResponse:
 @protected.get("/ready")
 async def ready(answerer: AnswererDep) -> JSONResponse:
     """Readiness: the model is loaded and every store answers now; 503 naming what does not."""
+    return await _readiness(answerer)
+
+
+async def _readiness(answerer: TwinAnswerer) -> JSONResponse:
     try:
         with anyio.fail_after(READINESS_TIMEOUT_S):
             results = await anyio.to_thread.run_sync(answerer.readiness, abandon_on_cancel=True)
@@ -141,9 +148,53 @@ async def rag(
     limiter: LimiterDep,
 ) -> RagResponse:
     """The book's endpoint: retrieve context for the query and answer from it, with the sources."""
+    return await _rag_answer(body, answerer, tracer, config, request_id, streams, limiter, route="rag")
+
+
+async def on_sagemaker_port(request: Request, config: ConfigDep) -> None:
+    """404 unless the request came in on the SageMaker port: elsewhere these routes do not exist."""
+    server = request.scope.get("server")
+    if config.sagemaker_port is None or server is None or server[1] != config.sagemaker_port:
+        raise HTTPException(status_code=404, detail="Not Found")
+
+
+@sagemaker.get("/ping", dependencies=[Depends(on_sagemaker_port)])
+async def ping(request: Request) -> JSONResponse:
+    """SageMaker's health check: 200 once the twin is loaded and its stores answer, else 503 with the checks."""
+    answerer: TwinAnswerer | None = request.app.state.answerer
+    if answerer is None:
+        return JSONResponse({"ready": False, "checks": {}, "serving": {}}, status_code=503)
+    return await _readiness(answerer)
+
+
+@sagemaker.post("/invocations", dependencies=[Depends(on_sagemaker_port), Depends(request_slot)])
+async def invocations(
+    body: RagRequest,
+    answerer: AnswererDep,
+    tracer: TracerDep,
+    config: ConfigDep,
+    request_id: RequestIdDep,
+    streams: StreamsDep,
+    limiter: LimiterDep,
+) -> RagResponse:
+    """SageMaker's inference route: the /rag body in, the /rag answer out."""
+    return await _rag_answer(body, answerer, tracer, config, request_id, streams, limiter, route="invocations")
+
+
+async def _rag_answer(
+    body: RagRequest,
+    answerer: TwinAnswerer,
+    tracer: Tracer,
+    config: ServiceConfig,
+    request_id: str,
+    streams: list[AnswerStream],
+    limiter: ConcurrencyLimiter,
+    *,
+    route: str,
+) -> RagResponse:
     _check_length(body.query, config, "query")
     call = TwinCall(
-        answerer, tracer, route="rag", request_id=request_id, timeout_s=config.request_timeout_s, hold_slot=limiter.hold
+        answerer, tracer, route=route, request_id=request_id, timeout_s=config.request_timeout_s, hold_slot=limiter.hold
     )
     params = GenerationParams(
         max_new_tokens=min(DEFAULT_MAX_NEW_TOKENS, config.max_new_tokens),

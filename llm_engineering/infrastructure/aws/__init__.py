@@ -1,1 +1,1 @@
-"""AWS adapters: SageMaker roles, training jobs, and the twin's TGI endpoint (deploy, autoscale, test, delete)."""
+"""AWS adapters: SageMaker roles, training jobs, the twin's TGI endpoint (deploy, autoscale, test, delete), S3 files."""
