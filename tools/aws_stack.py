@@ -3,6 +3,8 @@
 llm-twin aws deploy-stack [--image-uri URI] [--parameter KEY=VALUE ...]   (poe deploy-aws-stack)
 llm-twin aws delete-stack                                                  (poe delete-aws-stack)
 llm-twin aws outputs
+llm-twin aws deploy-service IMAGE_URI                                      (poe deploy-rag-service IMAGE_URI)
+llm-twin aws delete-service                                                (poe delete-rag-service)
 
 deploy-stack prints the change set before it applies it. Credentials and region come from Settings (AWS_ACCESS_KEY,
 AWS_SECRET_KEY, AWS_REGION) or boto3's own chain; AWS_ENDPOINT_URL points every call at another endpoint.
@@ -98,3 +100,24 @@ def stack_outputs(stack_name: StackNameOption = DEFAULT_STACK_NAME) -> int:
             print(line)
 
     return _stack_command(run)
+
+
+def deploy_service(
+    image_uri: Annotated[
+        str, typer.Argument(help="the service image in ECR, e.g. ACCOUNT.dkr.ecr.REGION.amazonaws.com/llm-twin:TAG")
+    ],
+    stack_name: StackNameOption = DEFAULT_STACK_NAME,
+) -> int:
+    """Deploy the RAG service from ECR: the stack's SageMaker endpoint (with autoscaling) and its API run this image."""
+    if not image_uri.strip():
+        print(
+            "error: give the image to deploy (its ECR URI); `llm-twin aws delete-service` removes the service.",
+            file=sys.stderr,
+        )
+        return 2
+    return deploy_stack(image_uri=image_uri, stack_name=stack_name)
+
+
+def delete_service(stack_name: StackNameOption = DEFAULT_STACK_NAME) -> int:
+    """Remove the RAG service (endpoint, autoscaling, API); keep the rest of the stack (bucket, repository, roles)."""
+    return deploy_stack(image_uri="", stack_name=stack_name)

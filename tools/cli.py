@@ -91,6 +91,8 @@ _register(sagemaker_app, "create-execution-role", sagemaker_roles.create_executi
 _register(aws_app, "deploy-stack", aws_stack.deploy_stack)
 _register(aws_app, "delete-stack", aws_stack.delete_stack)
 _register(aws_app, "outputs", aws_stack.stack_outputs)
+_register(aws_app, "deploy-service", aws_stack.deploy_service)
+_register(aws_app, "delete-service", aws_stack.delete_service)
 _register(settings_app, "export-to-zenml", zenml_settings.export_to_zenml)
 
 

@@ -319,3 +319,19 @@ def test_bad_parameters_and_a_missing_stack_are_one_line(capsys: pytest.CaptureF
     assert line == f"error: There is no stack {STACK}: deploy it with `poe deploy-aws-stack`."
     assert llm_twin(["aws", "delete-stack"]) == 0
     assert capsys.readouterr().out.strip() == f"There is no stack {STACK}: nothing to delete."
+
+
+def test_the_rag_service_is_deployed_from_an_ecr_image_onto_the_stack(capsys: pytest.CaptureFixture[str]) -> None:
+    assert llm_twin(["aws", "deploy-stack"]) == 0  # the first deploy: no image yet, so no endpoint
+    capsys.readouterr()
+    assert llm_twin(["aws", "deploy-service", IMAGE]) == 0
+    assert f"parameter ImageUri: '' -> '{IMAGE}'" in capsys.readouterr().out
+    [stack] = client("cloudformation").describe_stacks(StackName="llm-twin")["Stacks"]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["ImageUri"] == IMAGE
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    # moto 5.2 does not add or remove a resource whose condition changes on an update (ServeEndpoint here), so the
+    # endpoint that AWS creates at this point is checked by the deploy test above, which gives the image at creation.
+    assert llm_twin(["aws", "delete-service"]) == 0
+    assert f"parameter ImageUri: '{IMAGE}' -> ''" in capsys.readouterr().out
+    assert llm_twin(["aws", "deploy-service", " "]) == 2
+    assert "give the image to deploy" in capsys.readouterr().err
