@@ -24,12 +24,9 @@ from llm_engineering.infrastructure.aws.endpoint import (
     deploy_endpoint,
     tgi_image_uri,
 )
-from llm_engineering.model.finetuning.config import TrainingConfig
+from llm_engineering.model.finetuning.config import TWIN_MODEL_NAME
 from llm_engineering.settings import Settings, get_settings
 from tools.cli_logging import configure_logging
-
-# The registry model the training pipeline versions and the evaluation pipeline promotes.
-TWIN_MODEL_NAME: str = TrainingConfig.model_fields["model_name"].default
 
 
 def production_model_location(settings: Settings) -> str:

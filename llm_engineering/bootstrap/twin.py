@@ -22,13 +22,10 @@ from llm_engineering.infrastructure.llm.local_streaming import TransformersStrea
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
 from llm_engineering.infrastructure.llm.openvino_engine import EngineLimits, OpenVINOGenerator
 from llm_engineering.infrastructure.reranking import load_cross_encoder
-from llm_engineering.model.finetuning.config import TrainingConfig
+from llm_engineering.model.finetuning.config import TWIN_MODEL_NAME
 from llm_engineering.model.inference.production import find_production_model
 from llm_engineering.model.registry import OPTIMIZED_MODEL_ARTIFACT, load_model_folder
 from llm_engineering.settings import Settings
-
-# The registry model the training pipeline versions and the evaluation pipeline promotes.
-TWIN_MODEL_NAME: str = TrainingConfig.model_fields["model_name"].default
 
 
 def expansion_count(settings: Settings) -> int:

@@ -17,6 +17,10 @@ DatasetSource = Literal["artifact", "json", "huggingface"]
 LLAMA_LINEAR_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
+# The registry model the training pipeline versions, the evaluation pipeline promotes and the service answers with.
+TWIN_MODEL_NAME = "TwinLlama"
+
+
 class LoraSection(RunConfig):
     """The LoRA adapter trained on top of the frozen base."""
 
@@ -92,7 +96,7 @@ class TrainingConfig(RunConfig):
     # A Hub id, a local model folder or GGUF; the packaged SmolLM2 is converted once to cached safetensors.
     base_model: str = "HuggingFaceTB/SmolLM2-135M-Instruct"
     # The Model Control Plane model that every run adds a version to.
-    model_name: str = Field(default="TwinLlama", min_length=1)
+    model_name: str = Field(default=TWIN_MODEL_NAME, min_length=1)
     # One pass over the sample corpus's ~155 rows keeps a CPU run within minutes (the book: 3, on a GPU).
     num_train_epochs: float = Field(default=1.0, gt=0.0)
     per_device_train_batch_size: int = Field(default=4, ge=1)
