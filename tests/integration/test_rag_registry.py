@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from llm_engineering.bootstrap.twin import TWIN_MODEL_NAME
 from llm_engineering.domain.exceptions import PipelineNotAvailableError
+from llm_engineering.model.finetuning.config import TWIN_MODEL_NAME
 from llm_engineering.model.inference.production import find_production_model
 from llm_engineering.settings import load_settings
 from tools.sagemaker_endpoint import production_model_location
