@@ -5,9 +5,12 @@ llm-twin aws delete-stack                                                  (poe 
 llm-twin aws outputs
 llm-twin aws deploy-service IMAGE_URI                                      (poe deploy-rag-service IMAGE_URI)
 llm-twin aws delete-service                                                (poe delete-rag-service)
+llm-twin aws register-stack [--activate] [--zenml-stack NAME]              (poe register-aws-stack)
 
-deploy-stack prints the change set before it applies it. Credentials and region come from Settings (AWS_ACCESS_KEY,
-AWS_SECRET_KEY, AWS_REGION) or boto3's own chain; AWS_ENDPOINT_URL points every call at another endpoint.
+deploy-stack prints the change set before it applies it; register-stack registers the ZenML stack llm-twin-aws
+(S3 artifact store, ECR registry, SageMaker orchestrator and step operator, image builder) from the stack's outputs.
+Credentials and region come from Settings (AWS_ACCESS_KEY, AWS_SECRET_KEY, AWS_REGION) or boto3's own chain;
+AWS_ENDPOINT_URL points every call at another endpoint.
 """
 
 import sys
@@ -28,6 +31,7 @@ from llm_engineering.infrastructure.aws.stack import (
     stack_report,
 )
 from llm_engineering.infrastructure.aws.stack import delete_stack as delete_the_stack
+from llm_engineering.infrastructure.aws.zenml_stack import ZENML_STACK_NAME, read_stack_outputs, register_zenml_stack
 from llm_engineering.settings import get_settings
 from tools.cli_logging import configure_logging
 
@@ -121,3 +125,23 @@ def deploy_service(
 def delete_service(stack_name: StackNameOption = DEFAULT_STACK_NAME) -> int:
     """Remove the RAG service (endpoint, autoscaling, API); keep the rest of the stack (bucket, repository, roles)."""
     return deploy_stack(image_uri="", stack_name=stack_name)
+
+
+def register_stack(
+    activate: Annotated[bool, typer.Option("--activate", help="make it the active ZenML stack")] = False,
+    zenml_stack: Annotated[str, typer.Option("--zenml-stack", help="the ZenML stack (and its components' prefix)")] = (
+        ZENML_STACK_NAME
+    ),
+    stack_name: StackNameOption = DEFAULT_STACK_NAME,
+) -> int:
+    """Register the ZenML stack from the AWS stack's outputs (S3, ECR, SageMaker orchestrator and step operator).
+
+    The image builder is Docker where a pipeline starts. Running it again updates or keeps each part, never duplicates.
+    """
+
+    def run(cloudformation: CloudFormationApi) -> None:
+        outputs = read_stack_outputs(cloudformation, stack_name)
+        for line in register_zenml_stack(outputs, zenml_stack, activate=activate):
+            print(line)
+
+    return _stack_command(run)

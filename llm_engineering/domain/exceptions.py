@@ -90,6 +90,10 @@ class StackDeployError(LLMTwinError):
     """The CloudFormation stack was not deployed or deleted; the one-line message says why and what to do."""
 
 
+class ZenMLStackError(LLMTwinError):
+    """The ZenML stack was not registered from the AWS stack; the one-line message says why and what to do."""
+
+
 class InvalidQueryError(LLMTwinError, ValueError):
     """The question cannot be asked as given (empty, too long); the message tells the asker what to change."""
 

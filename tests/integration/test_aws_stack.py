@@ -32,6 +32,7 @@ from llm_engineering.infrastructure.aws.stack import (
     parse_template,
     stack_outputs,
 )
+from llm_engineering.settings import load_settings
 from tests.aws_support import REGION, LocalAWS, aws_emulator  # noqa: F401 - the fixture, used by name below
 from tests.cli_support import llm_twin
 
@@ -138,7 +139,10 @@ def test_deploy_creates_the_resources_and_delete_removes_them(capsys: pytest.Cap
 
     (repository,) = client("ecr").describe_repositories(repositoryNames=["llm-twin"])["repositories"]
     assert repository["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
-    assert repository["imageTagMutabilityExclusionFilters"] == [{"filterType": "WILDCARD", "filter": "latest"}]
+    # Mutable: `latest` (cd.yaml moves it) and the tags ZenML pushes again for each pipeline's images.
+    assert repository["imageTagMutabilityExclusionFilters"] == [
+        {"filterType": "WILDCARD", "filter": tag} for tag in ("latest", "*-orchestrator", "*-sagemaker_step_operator")
+    ]
 
     iam = client("iam")
     for role in ROLES:
@@ -191,6 +195,51 @@ def test_deploy_creates_the_resources_and_delete_removes_them(capsys: pytest.Cap
     assert not set(log_groups) & {g["logGroupName"] for g in client("logs").describe_log_groups()["logGroups"]}
     # moto deletes no AWS::ApiGateway::* resource with its stack: the REST API outlives it on the emulator only.
     assert [api["id"] for api in apigateway.get_rest_apis()["items"]] == [ids["RagApi"]]
+
+
+def test_the_service_gets_its_warehouse_vector_store_and_llm_in_its_environment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    database = "mongodb+srv://twin:s3cret@cluster0.example.mongodb.net"
+    qdrant = "https://abc-123.eu-central.aws.cloud.qdrant.io:6333"
+    stores = [f"DatabaseHost={database}", f"QdrantCloudUrl={qdrant}", "QdrantApiKey=qdrant-k3y"]
+    llm = ["LlmBackend=sagemaker", "LlmEndpointName=twin-tgi"]
+    # A secret that breaks its pattern is refused without being printed.
+    assert llm_twin(["aws", "deploy-stack", "-p", "DatabaseHost=postgres://twin:s3cret@db"]) == 1
+    (line,) = error_lines(capsys.readouterr().err)
+    assert "DatabaseHost '****' does not match" in line and "s3cret" not in line
+    assert llm_twin(["aws", "deploy-stack", "--image-uri", IMAGE, *(f"--parameter={p}" for p in stores + llm)]) == 0
+    printed = capsys.readouterr()
+    # The change set names the NoEcho parameters, but shows neither the password nor the key.
+    assert "parameter DatabaseHost = '****'" in printed.out and "parameter QdrantApiKey = '****'" in printed.out
+    assert "s3cret" not in printed.out + printed.err and "qdrant-k3y" not in printed.out + printed.err
+
+    model = client("sagemaker").describe_model(ModelName=name_of(physical_ids()["ServiceModel"]))
+    environment = model["PrimaryContainer"]["Environment"]
+    assert environment == {
+        "API_SAGEMAKER_PORT": "8080",
+        "API_ALLOW_NO_KEY": "true",
+        "AWS_REGION": REGION,
+        "DATABASE_HOST": database,
+        "USE_QDRANT_CLOUD": "true",
+        "QDRANT_CLOUD_URL": qdrant,
+        "QDRANT_APIKEY": "qdrant-k3y",
+        "LLM_BACKEND": "sagemaker",
+        "SAGEMAKER_ENDPOINT_INFERENCE": "twin-tgi",
+    }
+    # The container's settings, read from that environment: the cloud stores and the TGI endpoint.
+    settings = load_settings(_env_file=None, **environment)
+    assert (settings.mongo_uri, settings.qdrant_backend, settings.QDRANT_CLOUD_URL) == (database, "cloud", qdrant)
+    assert settings.QDRANT_APIKEY is not None and settings.QDRANT_APIKEY.get_secret_value() == "qdrant-k3y"
+    assert (settings.LLM_BACKEND, settings.SAGEMAKER_ENDPOINT_INFERENCE, settings.AWS_REGION) == (
+        "sagemaker",
+        "twin-tgi",
+        REGION,
+    )
+    # The role the container runs as may invoke that endpoint, and only that one.
+    (statement,) = inline_policy(ROLES[0], "invoke-tgi-endpoint")["Statement"]
+    assert statement["Resource"] == f"arn:aws:sagemaker:{REGION}:{DEFAULT_ACCOUNT_ID}:endpoint/twin-tgi"
+    assert statement["Action"] == ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"]
 
 
 def test_update_prints_the_change_keeps_the_rest_and_a_second_deploy_changes_nothing(

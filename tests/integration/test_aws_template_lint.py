@@ -44,8 +44,7 @@ def test_cfn_lint_finds_nothing() -> None:
 def test_checkov_finds_nothing_and_every_skip_is_needed_and_justified() -> None:
     if not CHECKOV.exists():
         pytest.fail(
-            f"{CHECKOV} is missing. checkov needs its own environment: python3.11 -m venv .venv-tools && "
-            ".venv-tools/bin/pip install checkov"
+            f"{CHECKOV} is missing. checkov needs its own environment: `make setup-test` builds it (.venv-tools)."
         )
     # --skip-download: no guidelines fetched from the vendor's API (the tests run offline).
     command = [str(CHECKOV), "--file", str(TEMPLATE_PATH), "--framework", "cloudformation", "--compact"]

@@ -1,5 +1,6 @@
-"""SageMaker evaluation: the CreateTrainingJob request checked offline with botocore's Stubber, and the evaluation
-entry point run locally exactly as the job runs it (SageMaker's arguments and SM_* variables)."""
+"""SageMaker evaluation: the training job created on moto's SageMaker and S3 (server mode, through
+AWS_ENDPOINT_URL), and the evaluation entry point run locally exactly as the job runs it (SageMaker's arguments and
+SM_* variables)."""
 
 import json
 import subprocess
@@ -9,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from llm_engineering.bootstrap.sagemaker_jobs import stage_job_code
-from llm_engineering.infrastructure.aws.training_job import launch_training_job
 from llm_engineering.model.evaluation.config import EvaluationConfig
 from llm_engineering.model.evaluation.evaluator import ModelUnderTest
 from llm_engineering.model.evaluation.sagemaker_entry import (
@@ -18,17 +18,9 @@ from llm_engineering.model.evaluation.sagemaker_entry import (
     write_job_rows,
 )
 from steps.evaluating.sagemaker import evaluation_job_spec
-from tests.integration.test_sagemaker_training import (  # the stubbed session fixture and its constants
-    BUCKET,
-    EXISTING_BUCKET,
-    ROLE,
-    StubbedAWS,
-    aws,
-    settings_with_role,
-)
+from tests.aws_support import aws_emulator  # noqa: F401 - the fixture, used by name below
+from tests.integration.test_sagemaker_training import BUCKET, ROLE, launch_on_emulator, uploaded_keys
 from tests.training_support import instruct_rows, make_tiny_llama
-
-__all__ = ["aws"]
 
 
 def model_folder(path: Path) -> Path:
@@ -37,26 +29,21 @@ def model_folder(path: Path) -> Path:
     return path
 
 
-def test_create_training_job_carries_the_models_rows_and_config(aws: StubbedAWS, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("aws_emulator")
+def test_create_training_job_carries_the_models_rows_and_config(tmp_path: Path) -> None:
     config = EvaluationConfig(runner="sagemaker", generation={"max_new_tokens": 64})
     models = [
         ModelUnderTest("base", "base", None, model_folder(tmp_path / "base")),
         ModelUnderTest("candidate", "v2 (sft)", 2, model_folder(tmp_path / "candidate")),
     ]
     spec = evaluation_job_spec(config, models, instruct_rows(3), tmp_path / "staging")
-    aws.s3.add_response("list_buckets", EXISTING_BUCKET)
-    for _ in range(4):  # rows.json, the two models' config.json, then the code's sourcedir.tar.gz
-        aws.s3.add_response("put_object", {})
-    aws.sagemaker.add_response("create_training_job", {"TrainingJobArn": f"arn:aws:sagemaker:::{spec.job_name}"})
 
-    launch_training_job(spec, settings_with_role(tmp_path), aws.session, wait=False)
+    job = launch_on_emulator(spec, tmp_path)
 
-    aws.sagemaker.assert_no_pending_responses()
-    (request,) = aws.requests
-    assert request["RoleArn"] == ROLE
-    assert request["ResourceConfig"]["InstanceType"] == "ml.g5.xlarge"
-    assert "huggingface-pytorch-training" in request["AlgorithmSpecification"]["TrainingImage"]
-    hyperparameters = request["HyperParameters"]
+    assert job["RoleArn"] == ROLE
+    assert job["ResourceConfig"]["InstanceType"] == "ml.g5.xlarge"
+    assert "huggingface-pytorch-training" in job["AlgorithmSpecification"]["TrainingImage"]
+    hyperparameters = job["HyperParameters"]
     assert EvaluationConfig.model_validate_json(json.loads(hyperparameters["config"])) == config
     assert json.loads(json.loads(hyperparameters["models"]))[1] == {
         "role": "candidate",
@@ -64,12 +51,21 @@ def test_create_training_job_carries_the_models_rows_and_config(aws: StubbedAWS,
         "version": 2,
     }
     assert json.loads(hyperparameters["sagemaker_program"]) == "evaluate_entry.py"
-    prefix = f"s3://{BUCKET}/llm-twin/evaluation/{spec.job_name}"
+    prefix = f"llm-twin/evaluation/{spec.job_name}"
     channels = {
-        channel["ChannelName"]: channel["DataSource"]["S3DataSource"]["S3Uri"] for channel in request["InputDataConfig"]
+        channel["ChannelName"]: channel["DataSource"]["S3DataSource"]["S3Uri"] for channel in job["InputDataConfig"]
     }
-    assert channels == {name: f"{prefix}/input/{name}" for name in ("test", "model_base", "model_candidate")}
-    assert request["OutputDataConfig"]["S3OutputPath"] == f"{prefix}/output"
+    assert channels == {
+        name: f"s3://{BUCKET}/{prefix}/input/{name}" for name in ("test", "model_base", "model_candidate")
+    }
+    assert job["OutputDataConfig"]["S3OutputPath"] == f"s3://{BUCKET}/{prefix}/output"
+    # The rows, the two models' config.json and the code are in the bucket.
+    assert uploaded_keys(prefix) == {
+        "input/test/rows.json",
+        "input/model_base/config.json",
+        "input/model_candidate/config.json",
+        f"code/{spec.job_name}/source/sourcedir.tar.gz",
+    }
 
 
 @pytest.mark.slow

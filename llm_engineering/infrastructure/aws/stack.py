@@ -322,10 +322,11 @@ def _parameters(
     for name in declared:
         if name in given:
             parameters.append({"ParameterKey": name, "ParameterValue": given[name]})
+            shown = _shown(declared[name], given[name])
             if name not in previous:
-                lines.append(f"  parameter {name} = {given[name]!r}")
+                lines.append(f"  parameter {name} = {shown}")
             elif previous[name] != given[name]:
-                lines.append(f"  parameter {name}: {previous[name]!r} -> {given[name]!r}")
+                lines.append(f"  parameter {name}: {_shown(declared[name], previous[name])} -> {shown}")
         elif name in previous and previous[name] != _default(declared[name]):
             parameters.append({"ParameterKey": name, "UsePreviousValue": True})
     return parameters, lines
@@ -348,16 +349,23 @@ def check_parameters(template: dict[str, Any], given: Mapping[str, str]) -> None
         raise StackDeployError(f"{'; '.join(problems)}. Nothing was changed.")
 
 
+def _shown(declaration: Any, value: str) -> str:
+    """A parameter's value as printed: quoted, or masked for a NoEcho parameter (a password, a key)."""
+    secret = isinstance(declaration, dict) and str(declaration.get("NoEcho", "")).lower() == "true"
+    return "'****'" if secret else repr(value)
+
+
 def _invalid(name: str, value: str, declaration: Any) -> str | None:
     """Why `value` breaks the parameter's declared constraints (as CloudFormation would refuse it), or None."""
     declaration = declaration if isinstance(declaration, dict) else {}
     why = declaration.get("ConstraintDescription")
+    shown = _shown(declaration, value)
     allowed = declaration.get("AllowedValues")
     if allowed is not None and value not in [str(item) for item in allowed]:
-        return f"{name} must be one of {', '.join(str(item) for item in allowed)}, not {value!r}"
+        return f"{name} must be one of {', '.join(str(item) for item in allowed)}, not {shown}"
     pattern = declaration.get("AllowedPattern")
     if pattern is not None and re.fullmatch(pattern, value) is None:
-        return f"{name} {value!r} does not match {pattern}" + (f" ({why})" if why else "")
+        return f"{name} {shown} does not match {pattern}" + (f" ({why})" if why else "")
     if declaration.get("Type") == "Number":
         try:
             number = float(value)

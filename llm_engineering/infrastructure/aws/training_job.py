@@ -43,7 +43,10 @@ class TrainingJobSpec:
 
 
 def sagemaker_session(settings: Settings) -> "Session":
-    """A SageMaker session for AWS_REGION with the configured keys (else boto3's default chain), telemetry off."""
+    """A SageMaker session for AWS_REGION with the configured keys (else boto3's default chain), telemetry off.
+
+    Every call goes where boto3 sends it, AWS_ENDPOINT_URL included (an emulator asks STS for the account here).
+    """
     import boto3
     from sagemaker.session import Session
 
@@ -52,7 +55,26 @@ def sagemaker_session(settings: Settings) -> "Session":
         aws_access_key_id=settings.AWS_ACCESS_KEY.get_secret_value() if settings.AWS_ACCESS_KEY else None,
         aws_secret_access_key=settings.AWS_SECRET_KEY.get_secret_value() if settings.AWS_SECRET_KEY else None,
     )
-    return Session(boto_session=boto_session, sagemaker_config=SAGEMAKER_CONFIG)
+    return Session(
+        boto_session=boto_session,
+        default_bucket=_default_bucket_off_aws(boto_session),
+        sagemaker_config=SAGEMAKER_CONFIG,
+    )
+
+
+def _default_bucket_off_aws(boto_session: Any) -> str | None:
+    """The SDK's default bucket name where boto3 sends STS somewhere other than AWS's own STS, else None.
+
+    The SDK looks the account up at an STS address it names itself, which outranks AWS_ENDPOINT_URL. On AWS that is
+    the address boto3 uses too, and the SDK, naming the bucket itself, also checks who owns it.
+    """
+    from sagemaker.utils import sts_regional_endpoint
+
+    sts = boto_session.client("sts")
+    if sts.meta.endpoint_url == sts_regional_endpoint(boto_session.region_name):
+        return None
+    account: str = sts.get_caller_identity()["Account"]
+    return f"sagemaker-{boto_session.region_name}-{account}"
 
 
 def launch_training_job(spec: TrainingJobSpec, settings: Settings, session: "Session", *, wait: bool) -> Any:
