@@ -249,6 +249,9 @@ class ServingSettings(_Group):
     # SageMaker's container contract: GET /ping and POST /invocations (the /rag body) on this port too (8080 in the
     # image). Only this port serves them, and without API_KEY: SageMaker authenticates InvokeEndpoint with IAM.
     API_SAGEMAKER_PORT: int | None = Field(default=None, ge=1, le=65535)
+    # The review desk (/review, /api/reviews) asks the registry for newer datasets, and the warehouse for reviews
+    # saved elsewhere, at most this often (seconds); in between it lists and counts rows from what it holds.
+    API_REVIEW_REFRESH_S: float = Field(default=5.0, ge=0)
 
     _serving_secrets = field_validator("API_KEY")(_checked_secret)
 

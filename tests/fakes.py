@@ -5,9 +5,14 @@ import math
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
+from uuid import UUID
 
-from llm_engineering.domain.exceptions import LLMError
-from llm_engineering.domain.ports import ChatMessage, GenerationParams
+from llm_engineering.domain.datasets import DatasetType, InstructDataset, PreferenceDataset
+from llm_engineering.domain.documents import Document
+from llm_engineering.domain.exceptions import LLMError, ReviewConflictError
+from llm_engineering.domain.ports import ChatMessage, DatasetVersion, GenerationParams
+from llm_engineering.domain.reviews import Review, SampleKey
+from llm_engineering.domain.types import DataCategory
 
 WORD = re.compile(r"[a-z0-9]+")
 
@@ -90,3 +95,62 @@ class FailingLLM:
 
     def generate(self, conversations: Sequence[Sequence[ChatMessage]], params: GenerationParams) -> list[str]:
         raise LLMError("connection refused")
+
+
+class MemoryReviewStore:
+    """ReviewStore in a dict, with the warehouse's version check: a save names the version it was made on."""
+
+    def __init__(self) -> None:
+        self.reviews: dict[str, Review] = {}
+
+    def save_review(self, review: Review) -> Review:
+        stored = self.reviews.get(review.key.id)
+        if (stored.version if stored is not None else 0) != review.version:
+            by = f"by {stored.reviewer} " if stored is not None else ""
+            raise ReviewConflictError(f"The row was reviewed {by}after version {review.version}; reload it.")
+        saved = review.model_copy(update={"version": review.version + 1})
+        self.reviews[review.key.id] = saved
+        return saved
+
+    def find_review(self, key: SampleKey) -> Review | None:
+        return self.reviews.get(key.id)
+
+    def find_reviews(self, keys: Iterable[SampleKey]) -> dict[SampleKey, Review]:
+        return {key: self.reviews[key.id] for key in keys if key.id in self.reviews}
+
+    def find_reviews_of_kind(self, kind: DatasetType) -> dict[SampleKey, Review]:
+        return {review.key: review for review in self.reviews.values() if review.key.kind == kind}
+
+
+class MemoryDocuments:
+    """SourceDocuments over a list of documents."""
+
+    def __init__(self, documents: Iterable[Document]) -> None:
+        self.documents = {document.id: document for document in documents}
+
+    def find_documents_by_ids(self, category: DataCategory, ids: Iterable[UUID]) -> list[Document]:
+        found = (self.documents.get(document_id) for document_id in ids)
+        return [document for document in found if document is not None and document.category == category]
+
+
+class MemoryDatasetArtifacts:
+    """DatasetArtifacts over datasets saved in memory: each `save` is a new, newest version of its kind."""
+
+    def __init__(self) -> None:
+        self.versions: dict[DatasetType, list[InstructDataset | PreferenceDataset]] = {}
+        self.loads = 0
+
+    def save(self, kind: DatasetType, dataset: InstructDataset | PreferenceDataset) -> DatasetVersion:
+        self.versions.setdefault(kind, []).append(dataset)
+        return self._version(kind, len(self.versions[kind]))
+
+    def _version(self, kind: DatasetType, number: int) -> DatasetVersion:
+        return DatasetVersion(id=f"{kind}-{number}", label=f"{kind} datasets version {number}")
+
+    def newest_version(self, kind: DatasetType) -> DatasetVersion | None:
+        saved = self.versions.get(kind)
+        return self._version(kind, len(saved)) if saved else None
+
+    def load_dataset(self, kind: DatasetType, version: DatasetVersion) -> InstructDataset | PreferenceDataset:
+        self.loads += 1
+        return self.versions[kind][int(version.id.rsplit("-", 1)[1]) - 1]

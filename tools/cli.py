@@ -18,6 +18,7 @@ from tools import (
     promote_model,
     quickstart,
     rag,
+    reviews,
     run,
     sagemaker_endpoint,
     sagemaker_roles,
@@ -40,9 +41,17 @@ sagemaker_app = typer.Typer(help="AWS SageMaker: the IAM identities and the TGI 
 settings_app = typer.Typer(help="The settings the pipeline steps read.", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(sagemaker_app, name="sagemaker")
-aws_app = typer.Typer(help="AWS: the project's CloudFormation stack (deploy/aws/llm-twin.yaml).", no_args_is_help=True)
+aws_app = typer.Typer(
+    help="AWS: the project's CloudFormation stack (deploy/aws/llm-twin.yaml) and the ZenML stack on it.",
+    no_args_is_help=True,
+)
 app.add_typer(aws_app, name="aws")
 app.add_typer(settings_app, name="settings")
+reviews_app = typer.Typer(
+    help="Review the generated datasets in Label Studio: tasks out, annotations back in as reviews.",
+    no_args_is_help=True,
+)
+app.add_typer(reviews_app, name="reviews")
 
 
 def exits(command: Callable[..., int]) -> Callable[..., None]:
@@ -93,7 +102,10 @@ _register(aws_app, "delete-stack", aws_stack.delete_stack)
 _register(aws_app, "outputs", aws_stack.stack_outputs)
 _register(aws_app, "deploy-service", aws_stack.deploy_service)
 _register(aws_app, "delete-service", aws_stack.delete_service)
+_register(aws_app, "register-stack", aws_stack.register_stack)
 _register(settings_app, "export-to-zenml", zenml_settings.export_to_zenml)
+_register(reviews_app, "export-tasks", reviews.export_tasks)
+_register(reviews_app, "import", reviews.import_)
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""Serve the twin over HTTP: the book's /rag, /retrieve, an OpenAI-compatible chat API and a chat page at /.
+"""Serve the twin over HTTP: the book's /rag, /retrieve, an OpenAI-compatible chat API, a chat page at /, and the
+dataset review page at /review with its API under /api/reviews.
 
 llm-twin serve [--host HOST] [--port PORT]
 
@@ -18,6 +19,7 @@ from fastapi import FastAPI
 
 from llm_engineering.domain.exceptions import LLMTwinError
 from llm_engineering.domain.rag import TwinAnswerer
+from llm_engineering.domain.review_desk import ReviewDesk
 from llm_engineering.infrastructure.api.app import create_app
 from llm_engineering.infrastructure.api.dependencies import ServiceConfig
 from llm_engineering.infrastructure.monitoring.tracing import build_tracer
@@ -25,6 +27,7 @@ from llm_engineering.settings import Settings, get_settings, load_settings
 from tools.cli_logging import configure_logging
 
 AnswererFactory = Callable[[Settings], TwinAnswerer]
+ReviewDeskFactory = Callable[[Settings], ReviewDesk]
 
 
 def build_twin_answerer(settings: Settings) -> TwinAnswerer:
@@ -34,10 +37,27 @@ def build_twin_answerer(settings: Settings) -> TwinAnswerer:
     return build_twin(settings)
 
 
-def build_service(settings: Settings, answerer_factory: AnswererFactory = build_twin_answerer) -> FastAPI:
-    """The app with the settings' limits and key, the answerer built in its lifespan, and Opik if configured."""
+def build_review_desk(settings: Settings) -> ReviewDesk:
+    """The review desk on the registry's newest datasets and the warehouse's reviews."""
+    from llm_engineering.bootstrap.review_desk import build_review_desk as build_desk
+
+    return build_desk(settings)
+
+
+def build_service(
+    settings: Settings,
+    answerer_factory: AnswererFactory = build_twin_answerer,
+    review_desk_factory: ReviewDeskFactory = build_review_desk,
+) -> FastAPI:
+    """The app with the settings' limits and key, the answerer built in its lifespan, and Opik if configured.
+
+    The review desk is built on the first /api/reviews request, so a service nobody reviews on opens nothing for it.
+    """
     return create_app(
-        ServiceConfig.from_settings(settings), partial(answerer_factory, settings), build_tracer(settings)
+        ServiceConfig.from_settings(settings),
+        partial(answerer_factory, settings),
+        build_tracer(settings),
+        partial(review_desk_factory, settings),
     )
 
 
@@ -46,7 +66,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="port to listen on (default: API_PORT, 8000)")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="debug logs")] = False,
 ) -> int:
-    """Serve the twin over HTTP: /rag, /retrieve, the OpenAI-compatible chat API and the chat page at /.
+    """Serve the twin over HTTP: /rag, /retrieve, the OpenAI-compatible chat API, the chat page at / and /review.
 
     Host, port, API key and limits come from Settings (API_HOST, API_PORT, API_KEY, API_*); the options override
     the first two. Without API_KEY the service binds to loopback only unless API_ALLOW_NO_KEY=true. With

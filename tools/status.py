@@ -1,7 +1,12 @@
-"""What the twin holds: MongoDB and Qdrant counts, overall and per author, and the backends in use.
+"""What the twin holds: MongoDB and Qdrant counts, overall and per author, the reviews of the newest datasets, and the
+backends in use.
 
 llm-twin status          # a readable table
-llm-twin status --json   # {"mongo": {}, "qdrant": {}, "backends": {}, "authors": {}, "errors": [...]}
+llm-twin status --json   # {"mongo": {}, "qdrant": {}, "datasets": {}, "backends": {}, "authors": {}, "errors": [...]}
+
+`datasets` has, per kind of the registry's newest datasets, how many rows are accepted, edited, rejected and pending,
+and the acceptance rate (accepted as generated, of the reviewed rows) per generation strategy, so a weak strategy
+shows itself. The review page shows the same counts.
 
 A store that cannot be read is listed under `errors`, with the variables to check; the rest is still reported,
 and the exit status is 1.
@@ -16,10 +21,11 @@ from pymongo.errors import PyMongoError
 
 from llm_engineering.domain.documents import UserDocument
 from llm_engineering.domain.exceptions import LLMTwinError
+from llm_engineering.domain.review_desk import SampleFilter
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import USERS, MongoDataWarehouse
 from llm_engineering.settings import Settings, get_settings
-from tools.cli_logging import configure_logging
+from tools.cli_logging import configure_logging, zenml_console_to_stderr
 
 QDRANT_COLLECTIONS = [c.cleaned_collection for c in DataCategory] + [c.embedded_collection for c in DataCategory]
 
@@ -35,12 +41,13 @@ def mongo_error(settings: Settings, error: Exception) -> str:
 
 
 def collect_status(settings: Settings) -> dict[str, Any]:
-    """Counts per collection and per author; a store that cannot be read is reported, not fatal."""
+    """Counts per collection and per author, and the datasets' reviews; a store that cannot be read is reported."""
     from llm_engineering.bootstrap.stores import build_vector_store
 
     report: dict[str, Any] = {
         "mongo": {},
         "qdrant": {},
+        "datasets": {},
         "backends": {
             "mongo": "embedded" if settings.uses_embedded_mongo else "remote",
             "mongo_database": settings.DATABASE_NAME,
@@ -79,7 +86,54 @@ def collect_status(settings: Settings) -> dict[str, Any]:
             store.close()
     except LLMTwinError as error:
         report["errors"].append(str(error))
+    if not report["mongo"]:
+        return report
+    try:
+        report["datasets"] = dataset_reviews(settings)
+    except (LLMTwinError, PyMongoError) as error:
+        report["errors"].append(f"datasets: {error}")
     return report
+
+
+def dataset_reviews(settings: Settings) -> dict[str, Any]:
+    """Per kind of the newest datasets: its version, the counts of each review status, and the same per strategy."""
+    from llm_engineering.bootstrap.review_desk import build_review_desk
+
+    zenml_console_to_stderr()
+    desk = build_review_desk(settings)
+    try:
+        progress = desk.progress(SampleFilter())
+    finally:
+        desk.close()
+    datasets: dict[str, Any] = {}
+    for kind in progress.kinds:
+        counts = kind.model_dump(exclude={"kind", "strategies"})
+        strategies = {row.strategy: row.model_dump(exclude={"strategy"}) for row in kind.strategies}
+        datasets[kind.kind] = counts | {"strategies": strategies}
+    return datasets
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:.0%}"
+
+
+def render_datasets(datasets: dict[str, Any]) -> list[str]:
+    """The review counts of each dataset, then its acceptance rate per generation strategy."""
+    lines = ["Datasets (reviews; acceptance = accepted as generated, of the reviewed rows)"]
+    if not datasets:
+        lines.append("  none in the registry yet")
+    for kind, counts in datasets.items():
+        lines.append(
+            f"  {kind} ({counts['version']}): {counts['total']} rows, {counts['reviewed']} reviewed "
+            f"(accepted {counts['accepted']}, edited {counts['edited']}, rejected {counts['rejected']}), "
+            f"{counts['pending']} pending; acceptance {_percent(counts['acceptance_rate'])}"
+        )
+        for strategy, row in counts["strategies"].items():
+            lines.append(
+                f"    {strategy:<16}{row['total']:>6} rows{row['reviewed']:>6} reviewed   "
+                f"acceptance {_percent(row['acceptance_rate'])}"
+            )
+    return lines
 
 
 def render_table(report: dict[str, Any]) -> str:
@@ -94,6 +148,8 @@ def render_table(report: dict[str, Any]) -> str:
         mongo = ", ".join(f"{k} {v}" for k, v in stores["mongo"].items())
         chunks = sum(v for k, v in stores["qdrant"].items() if k.startswith("embedded_"))
         lines.append(f"{author}: {mongo}; {chunks} embedded chunks")
+    if report["datasets"] or report["mongo"]:
+        lines += render_datasets(report["datasets"])
     lines += [f"error: {error}" for error in report["errors"]]
     return "\n".join(lines)
 
@@ -101,7 +157,7 @@ def render_table(report: dict[str, Any]) -> str:
 def status(
     json_output: Annotated[bool, typer.Option("--json", help="print one JSON object instead of a table")] = False,
 ) -> int:
-    """Document and chunk counts per collection and author, and which backends the settings use."""
+    """Document and chunk counts per collection and author, dataset reviews, and which backends the settings use."""
     configure_logging()
     try:
         report = collect_status(get_settings())

@@ -8,6 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from llm_engineering.domain.types import DataCategory
 
 DatasetType = Literal["instruction", "preference"]
+# How a row was made: an LLM wrote its instruction (backtranslation) or the whole pair (generate), or the shape of the
+# author's document gave it (structure). Recorded beside the row's content, never part of it: reviews key a row by its
+# content, and knowing the strategy must not make a reviewed row pending again.
+GenerationStrategy = Literal["backtranslation", "generate", "structure"]
 
 
 class Extract(BaseModel):
@@ -31,6 +35,8 @@ class InstructSample(BaseModel):
     output: str
     category: DataCategory
     document_id: UUID
+    # None: a dataset artifact made before the strategy was recorded.
+    strategy: GenerationStrategy | None = None
 
 
 class PreferenceSample(BaseModel):
@@ -43,6 +49,8 @@ class PreferenceSample(BaseModel):
     rejected: str
     category: DataCategory
     document_id: UUID
+    # The strategy of the instruction row the pair was made from; None in artifacts made before it was recorded.
+    strategy: GenerationStrategy | None = None
 
 
 class InstructSplit(BaseModel):

@@ -102,6 +102,26 @@ class DatasetSourceError(LLMTwinError, ValueError):
     """A training dataset cannot be read, is empty, or lacks a column; the message names the source and the fix."""
 
 
+class ReviewConflictError(LLMTwinError):
+    """A review was saved on an older version than the stored one; the message says who saved the newer one."""
+
+
+class InvalidReviewError(LLMTwinError, ValueError):
+    """A verdict cannot be saved as given (an empty edit, a swap of an instruction row); the message says why."""
+
+
+class ReviewSampleNotFoundError(LLMTwinError, LookupError):
+    """No row of the newest datasets has this id (it was regenerated away); the message says to reload the list."""
+
+
+class LabelStudioExportError(LLMTwinError, ValueError):
+    """A file is not Label Studio's JSON export of a review project made from our tasks; nothing of it is imported."""
+
+
+class TooFewReviewedRowsError(DatasetSourceError):
+    """Training with `reviews: require` found too few accepted or edited rows; the message gives the counts."""
+
+
 class RegistryError(LLMTwinError, LookupError):
     """The model registry has no version matching the request; the message says what to run first."""
 

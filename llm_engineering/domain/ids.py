@@ -28,3 +28,8 @@ def content_hash(content: Any) -> str:
     """SHA-256 of a canonical JSON rendering of the content (key order does not matter)."""
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def sample_id(document_id: uuid.UUID, kind: str, text_hash: str) -> uuid.UUID:
+    """Id of a dataset row: its source document, its kind and the hash of its text; its review is stored under it."""
+    return uuid.uuid5(NAMESPACE, f"sample:{kind}:{document_id}:{text_hash}")

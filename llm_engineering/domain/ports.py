@@ -6,7 +6,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 from uuid import UUID
 
+from llm_engineering.domain.datasets import DatasetType, InstructDataset, PreferenceDataset
 from llm_engineering.domain.documents import Document, UserDocument
+from llm_engineering.domain.reviews import Review, SampleKey
 from llm_engineering.domain.types import DataCategory
 
 # A filter is {payload field: value or list of accepted values}; all fields must match.
@@ -71,6 +73,61 @@ class DocumentRepository(Protocol):
 
     def count_documents(self, category: DataCategory, *, author_id: UUID | None = None) -> int:
         """How many documents one category holds (of one author when given)."""
+        ...
+
+
+class ReviewStore(Protocol):
+    """People's verdicts on dataset rows, in the warehouse, one per row key, saved with a version check."""
+
+    def save_review(self, review: Review) -> Review:
+        """Store the verdict as version `review.version + 1`; ReviewConflictError if another save came first.
+
+        `review.version` is the version the reviewer saw (0: the row had no review); a stored review of another
+        version means someone saved the row since it was read, and the save is refused.
+        """
+        ...
+
+    def find_review(self, key: SampleKey) -> Review | None:
+        """The stored review of this row, or None when it has none."""
+        ...
+
+    def find_reviews(self, keys: Iterable[SampleKey]) -> dict[SampleKey, Review]:
+        """The stored reviews of these rows, by key; rows without a review are left out."""
+        ...
+
+    def find_reviews_of_kind(self, kind: DatasetType) -> dict[SampleKey, Review]:
+        """Every stored review of this dataset kind, by key: those of rows no longer generated too.
+
+        The cheap way to read the reviews of a whole dataset (one query, not one per batch of keys).
+        """
+        ...
+
+
+class SourceDocuments(Protocol):
+    """The warehouse's documents by id: where a dataset row comes from (a narrow view of DocumentRepository)."""
+
+    def find_documents_by_ids(self, category: DataCategory, ids: Iterable[UUID]) -> list[Document]:
+        """The documents of one category with these ids; ids not stored are left out."""
+        ...
+
+
+@dataclass(frozen=True)
+class DatasetVersion:
+    """One stored version of a generated dataset: its registry id, and how people name it."""
+
+    id: str
+    label: str  # e.g. "instruct_datasets version 3"
+
+
+class DatasetArtifacts(Protocol):
+    """The registry's generated datasets: the newest version of each kind, and its rows."""
+
+    def newest_version(self, kind: DatasetType) -> DatasetVersion | None:
+        """The newest stored version of the kind's dataset, or None when the registry holds none."""
+        ...
+
+    def load_dataset(self, kind: DatasetType, version: DatasetVersion) -> InstructDataset | PreferenceDataset:
+        """The rows of that version; DatasetSourceError when it holds another kind of dataset."""
         ...
 
 

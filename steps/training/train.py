@@ -4,6 +4,7 @@ A run whose inputs (config, base model, rows) match a version already in the reg
 that version: re-running with no new data changes nothing.
 """
 
+from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,7 +12,10 @@ from loguru import logger
 from zenml import get_step_context, log_metadata, save_artifact, step
 from zenml.client import Client
 
+from llm_engineering.application.dataset.reviews import review_dataset
 from llm_engineering.bootstrap.llm import llm_models_dir
+from llm_engineering.bootstrap.stores import build_review_store
+from llm_engineering.domain.datasets import InstructDataset, PreferenceDataset
 from llm_engineering.domain.exceptions import DatasetSourceError
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
 from llm_engineering.infrastructure.tracking import comet_tracker
@@ -20,6 +24,7 @@ from llm_engineering.model.finetuning.config import TrainingConfig
 from llm_engineering.model.finetuning.data import (
     TrainingRows,
     capped,
+    dataset_of_kind,
     load_rows,
     rows_from_dataset,
 )
@@ -67,10 +72,11 @@ def train_locally(config: TrainingConfig, sft_version: int | None = None) -> Ann
 
 @dataclass(frozen=True)
 class TrainingInputs:
-    """What a run trains on (rows, their artifact, the base), its key, and the version already made from them."""
+    """What a run trains on (rows, artifact, reviews applied, base), its key, and the version already made from them."""
 
     rows: TrainingRows
     dataset: "ArtifactVersionResponse | None"
+    reviews: dict[str, Any]
     base_description: str
     sft_number: int | None
     key: str
@@ -79,16 +85,27 @@ class TrainingInputs:
 
 def training_inputs(config: TrainingConfig, sft_version: int | None) -> TrainingInputs:
     """The run's inputs and key; `reused_version` is set when a version was already trained on exactly these."""
-    rows, dataset = training_rows(config)
+    rows, dataset, reviews = training_rows(config)
     base_description, sft_number = training_base_description(config, sft_version)
     key = run_key(config, base_description, rows)
-    return TrainingInputs(rows, dataset, base_description, sft_number, key, reusable_version(config, key))
+    return TrainingInputs(rows, dataset, reviews, base_description, sft_number, key, reusable_version(config, key))
 
 
-def training_rows(config: TrainingConfig) -> "tuple[TrainingRows, ArtifactVersionResponse | None]":
-    """The run's rows, and the dataset artifact they came from (None for a JSON or Hugging Face source)."""
+def training_rows(config: TrainingConfig) -> "tuple[TrainingRows, ArtifactVersionResponse | None, dict[str, Any]]":
+    """The run's rows, their dataset artifact (None for a JSON or Hub source), and what the reviews did to them.
+
+    The reviews' part (policy, whether they applied, the counts of accepted, edited, rejected and pending rows) goes on
+    the model version, so that a version says what it was trained on.
+    """
     if config.dataset.source != "artifact":
-        return load_rows(config.dataset, config.finetuning_type), None
+        rows = load_rows(config.dataset, config.finetuning_type)
+        if config.dataset.reviews != "ignore":
+            logger.info(
+                "Reviews do not apply to {}: its rows are read as plain columns, without the row keys reviews are "
+                "found by; train on the dataset artifact (dataset.source: artifact) to use them.",
+                rows.source,
+            )
+        return rows, None, {"policy": config.dataset.reviews, "applied": False}
     name = config.dataset_artifact_name
     try:
         artifact = Client().get_artifact_version(name, config.dataset.artifact_version)
@@ -98,8 +115,28 @@ def training_rows(config: TrainingConfig) -> "tuple[TrainingRows, ArtifactVersio
             f"No artifact {name}{pinned}: run the dataset pipeline first (poe quickstart), pin an existing version "
             "(zenml artifact version list), or set dataset.source: json."
         ) from None
-    rows = rows_from_dataset(artifact.load(), config.finetuning_type, f"artifact {name} version {artifact.version}")
-    return capped(rows, config.dataset.max_test_rows), artifact
+    source = f"artifact {name} version {artifact.version}"
+    dataset, reviews = reviewed(dataset_of_kind(artifact.load(), config.finetuning_type, source), config, source)
+    rows = rows_from_dataset(dataset, config.finetuning_type, source)
+    return capped(rows, config.dataset.max_test_rows), artifact, reviews
+
+
+def reviewed(
+    dataset: InstructDataset | PreferenceDataset, config: TrainingConfig, source: str
+) -> tuple[InstructDataset | PreferenceDataset, dict[str, Any]]:
+    """The dataset with the warehouse's reviews applied as dataset.reviews says, and the counts, logged in one line."""
+    policy = config.dataset.reviews
+    if policy == "ignore":
+        logger.info(
+            "dataset.reviews is ignore: every row of {} is used as generated; the warehouse is not read.", source
+        )
+        return dataset, {"policy": policy, "applied": False}
+    with closing(build_review_store(settings_for_step())) as store:
+        result = review_dataset(
+            dataset, store, policy, min_train_rows=config.dataset.min_reviewed_train_rows, source=source
+        )
+    logger.info("Reviews of {} (dataset.reviews: {}): {}.", source, policy, result.describe())
+    return result.dataset, {**result.as_metadata(), "applied": True}
 
 
 def training_base_description(config: TrainingConfig, sft_version: int | None = None) -> tuple[str, int | None]:
@@ -152,6 +189,7 @@ def register_outcome(config: TrainingConfig, outcome: TrainingOutcome, inputs: T
         "dataset": inputs.rows.source,
         "train_rows": len(inputs.rows.train),
         "test_rows": len(inputs.rows.test),
+        "reviews": inputs.reviews,
         "hyperparameters": flat_parameters(config),
         TRAINING_KEY: inputs.key,
         **outcome.metrics,

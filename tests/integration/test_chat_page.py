@@ -1,24 +1,19 @@
 """The chat page in headless Chromium against the live service: asks for the key, streams an answer, lists sources;
 once with a scripted answerer (exact text) and once with the real twin (sample corpus, Qdrant Edge, SmolLM2)."""
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
-from llm_engineering.infrastructure.web.browser import CHROMIUM_FLAGS
 from llm_engineering.settings import Settings
+from tests.browser_support import headless_chromium
 from tests.rag_support import prepare_sample_twin
 from tests.service_support import live_service
 from tests.twin_fakes import ScriptedAnswerer
@@ -28,27 +23,12 @@ from tools.ml_service import build_service
 pytestmark = pytest.mark.slow
 KEY = "page-key-789"
 ANSWER = "Keep GPU costs down with spot instances."
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 
 
 @pytest.fixture
 def browser() -> Iterator[WebDriver]:
-    if CHROMIUM is None or CHROMEDRIVER is None:
-        pytest.skip("chromium and chromedriver are not installed (`make system-deps`)")
-    options = Options()
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="twin-chat-")
-    options.add_argument(f"--user-data-dir={profile}")
-    options.add_argument("--window-size=1000,800")
-    options.binary_location = CHROMIUM
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    try:
+    with headless_chromium("1000,800") as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_the_page_asks_for_the_key_streams_the_answer_and_lists_sources(browser: WebDriver, tmp_path: Path) -> None:

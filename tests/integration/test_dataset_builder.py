@@ -1,6 +1,7 @@
 """Dataset building on a slice of the sample corpus with the real packaged SmolLM2 and the real feature store."""
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,9 @@ def test_two_strategies_are_filtered_apart_and_rejected_answers_capped(
     assert len(llm.asked) == 8 + 5  # 8 extracts, then 5 rows (of both strategies) for a generic answer
     assert set(metadata["kept_by_strategy"]) == {"structure", "backtranslation"}
     assert metadata["filters"]["over_rejected_max_per_category"] > 0
+    # Each pair records the strategy of the row it was made from, as the per-strategy counts say.
+    pairs = [pair for split in dataset.splits.values() for pair in split.train + split.test]
+    assert Counter(pair.strategy for pair in pairs) == metadata["kept_by_strategy"]
 
 
 def test_empty_feature_store_gives_a_clear_error(vector_store: VectorStoreAdapter, llm: CachedLLMClient) -> None:

@@ -65,7 +65,7 @@ def test_generate_strategy_parses_pairs_and_drops_only_the_malformed_answer() ->
     stats = GenerationStats()
     samples = generate_instructions(client, extracts, config("generate"), stats, progress=False)["generate"]
     assert [s.instruction for s in samples] == ["Q1?", "Q2?"]  # capped at pairs_per_extract
-    assert all(s.document_id == extracts[0].document_id for s in samples)
+    assert all(s.document_id == extracts[0].document_id and s.strategy == "generate" for s in samples)
     assert stats.retried == 1 and stats.drop_reasons == {"malformed_json": 1}
 
 
@@ -89,6 +89,7 @@ def test_rejected_answers_come_from_the_llm() -> None:
         "A data contract is a promise.",
         "A data contract is an agreement.",
     )
+    assert sample.strategy == triple.strategy == "backtranslation"  # the pair keeps its row's strategy
 
 
 def test_strategy_is_one_name_or_a_list() -> None:

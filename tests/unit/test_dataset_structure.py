@@ -82,6 +82,7 @@ def test_article_rows_name_title_and_heading_and_answer_with_the_section() -> No
     ]
     assert rows[1].output == "Nineteen percent of the spend went to notebooks nobody was using."
     assert all(r.document_id == article.id and r.category is DataCategory.ARTICLES for r in rows)
+    assert {r.strategy for r in rows} == {"structure"}
 
 
 def test_definitions_are_functions_classes_and_methods_with_their_code() -> None:

@@ -9,6 +9,7 @@ def test_defaults_are_a_laptop_sft_run_of_twinllama() -> None:
     assert config.finetuning_type == "sft"
     assert config.model_name == "TwinLlama"
     assert config.dataset.source == "artifact"
+    assert config.dataset.reviews == "apply"
     assert config.runner == "local"
     assert config.sagemaker.instance_type == "ml.g5.2xlarge"
     assert config.dataset_artifact_name == "instruct_datasets"
@@ -38,6 +39,8 @@ def test_book_names_and_sections_validate_from_yaml_shaped_dicts() -> None:
         ({"lora": {"rank": 8}}, "rank"),
         ({"lora": {"r": 0}}, "r"),
         ({"dataset": {"source": "json"}}, "dataset.path is required"),
+        ({"dataset": {"reviews": "always"}}, "reviews"),
+        ({"dataset": {"source": "json", "path": "x.json", "reviews": "require"}}, "dataset.reviews is require"),
         ({"dataset": {"source": "huggingface"}}, "dataset.huggingface_id is required"),
         ({"dpo": {"sft_version": "best"}}, "dpo.sft_version"),
         ({"backend": "trl", "load_in_4bit": True}, "load_in_4bit needs Unsloth"),

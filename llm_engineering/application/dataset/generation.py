@@ -5,13 +5,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tqdm import tqdm
 
 from llm_engineering.application.llm.structured import generate_structured
-from llm_engineering.domain.datasets import Extract, InstructSample, PreferenceSample
+from llm_engineering.domain.datasets import Extract, GenerationStrategy, InstructSample, PreferenceSample
 from llm_engineering.domain.ports import ChatMessage, GenerationParams, LLMClient
 
 BACKTRANSLATION_SYSTEM = (
@@ -33,7 +33,6 @@ PAIRS_SYSTEM = (
 )
 GENERIC_ANSWER_SYSTEM = "You are a helpful assistant. Answer the request directly."
 T = TypeVar("T")
-Strategy = Literal["backtranslation", "generate", "structure"]
 # Prompts handed to the client per call: the progress bar moves once per group; the client batches inside it.
 PROMPT_GROUP = 32
 LABEL = re.compile(r"^(question|instruction|q|prompt)\s*[:\-]\s*", re.IGNORECASE)
@@ -44,7 +43,7 @@ class SampleGenerationConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    strategy: tuple[Strategy, ...] = Field(
+    strategy: tuple[GenerationStrategy, ...] = Field(
         default=("structure", "backtranslation"), description="one strategy, or a list whose rows are pooled"
     )
     pairs_per_extract: int = Field(default=3, ge=1, description="pairs the `generate` strategy asks for per extract")
@@ -136,9 +135,13 @@ def _drop(stats: GenerationStats, reason: str, count: int = 1) -> None:
     stats.drop_reasons[reason] = stats.drop_reasons.get(reason, 0) + count
 
 
-def _sample(extract: Extract, instruction: str, output: str) -> InstructSample:
+def _sample(extract: Extract, instruction: str, output: str, strategy: GenerationStrategy) -> InstructSample:
     return InstructSample(
-        instruction=instruction, output=output, category=extract.category, document_id=extract.document_id
+        instruction=instruction,
+        output=output,
+        category=extract.category,
+        document_id=extract.document_id,
+        strategy=strategy,
     )
 
 
@@ -168,7 +171,7 @@ def backtranslate(
             if instruction is None:
                 _drop(stats, "unparseable_instruction")
             else:
-                samples.append(_sample(extract, instruction, extract.text))
+                samples.append(_sample(extract, instruction, extract.text, "backtranslation"))
     return samples
 
 
@@ -198,7 +201,8 @@ def generate_pairs(
         for extract, parsed in zip(group, result.items, strict=True):
             if parsed is not None:
                 samples += [
-                    _sample(extract, pair.instruction, pair.answer) for pair in parsed.pairs[: config.pairs_per_extract]
+                    _sample(extract, pair.instruction, pair.answer, "generate")
+                    for pair in parsed.pairs[: config.pairs_per_extract]
                 ]
     return samples
 
@@ -249,6 +253,7 @@ def add_rejected_answers(
                 rejected=answer.strip(),
                 category=sample.category,
                 document_id=sample.document_id,
+                strategy=sample.strategy,
             )
             for sample, answer in zip(group, answers, strict=True)
         ]

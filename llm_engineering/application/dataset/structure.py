@@ -99,7 +99,13 @@ def definitions(path: str, source: str) -> list[Definition]:
 
 
 def _row(document: CleanedDocument, instruction: str, output: str) -> InstructSample:
-    return InstructSample(instruction=instruction, output=output, category=document.category, document_id=document.id)
+    return InstructSample(
+        instruction=instruction,
+        output=output,
+        category=document.category,
+        document_id=document.id,
+        strategy="structure",
+    )
 
 
 def article_rows(document: CleanedDocument) -> list[InstructSample]:

@@ -1,12 +1,16 @@
 """What routes receive, as `Annotated` dependencies: the config, the loaded answerer, the tracer, a request slot."""
 
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from loguru import logger
 
+from llm_engineering.domain.exceptions import LLMTwinError
 from llm_engineering.domain.rag import TwinAnswerer
+from llm_engineering.domain.review_desk import ReviewDesk
 from llm_engineering.domain.tracing import Tracer
 from llm_engineering.infrastructure.api.limits import AnswerStream, ConcurrencyLimiter
 from llm_engineering.settings import Settings
@@ -55,6 +59,44 @@ async def get_answerer(request: Request) -> TwinAnswerer:
     if answerer is None:
         raise HTTPException(status_code=503, detail="The twin is still loading; retry when /ready says so.")
     return answerer
+
+
+class LazyReviewDesk:
+    """The review desk, built on its first request: a service nobody reviews on opens no warehouse or registry."""
+
+    def __init__(self, factory: Callable[[], ReviewDesk]) -> None:
+        """`factory` builds the desk; it runs again on the next request when it failed."""
+        self._factory = factory
+        self._desk: ReviewDesk | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> ReviewDesk:
+        """The desk, built now if this is its first use."""
+        with self._lock:
+            if self._desk is None:
+                self._desk = self._factory()
+            return self._desk
+
+    def close(self) -> None:
+        """Close the desk if it was built."""
+        with self._lock:
+            desk, self._desk = self._desk, None
+        if desk is not None:
+            desk.close()
+
+
+def get_review_desk(request: Request) -> ReviewDesk:
+    """The app's review desk (built on first use, in a worker thread); 503 when it cannot be built now."""
+    lazy: LazyReviewDesk | None = request.app.state.review_desk
+    if lazy is None:
+        raise HTTPException(status_code=503, detail="This service was started without the review desk.")
+    try:
+        return lazy.get()
+    except LLMTwinError as error:
+        logger.warning("the review desk cannot start: {}", error)
+        raise HTTPException(
+            status_code=503, detail="The review desk cannot reach the warehouse; retry later (GET /ready shows it)."
+        ) from None
 
 
 async def get_tracer(request: Request) -> Tracer:
@@ -111,3 +153,4 @@ TracerDep = Annotated[Tracer, Depends(get_tracer)]
 RequestIdDep = Annotated[str, Depends(request_id)]
 LimiterDep = Annotated[ConcurrencyLimiter, Depends(get_limiter)]
 StreamsDep = Annotated[list[AnswerStream], Depends(open_streams)]
+ReviewDeskDep = Annotated[ReviewDesk, Depends(get_review_desk)]

@@ -16,6 +16,7 @@ ERROR_TYPES = {
     401: "authentication_error",
     404: "not_found_error",
     405: "invalid_request_error",
+    409: "conflict_error",
     422: "invalid_request_error",
     429: "rate_limit_error",
     500: "server_error",

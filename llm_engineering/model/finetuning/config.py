@@ -1,7 +1,8 @@
 """The training pipeline's run configuration: one frozen model, the single home of every training default.
 
-Imports only pydantic and the standard library, so `llm-twin run` validates a YAML file in milliseconds. The defaults
-fit a 2-core laptop (SmolLM2-135M, CPU, a few minutes); the README says how to scale them up.
+Imports only pydantic, the standard library and the domain's light models, so `llm-twin run` validates a YAML file
+in milliseconds. The defaults fit a 2-core laptop (SmolLM2-135M, CPU, a few minutes); the README says how to scale
+them up.
 """
 
 from typing import Literal
@@ -9,6 +10,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from llm_engineering.domain.config import RunConfig
+from llm_engineering.domain.reviews import ReviewPolicy
 
 FinetuningType = Literal["sft", "dpo"]
 DatasetSource = Literal["artifact", "json", "huggingface"]
@@ -58,6 +60,12 @@ class TrainingDataSection(RunConfig):
     # Test rows used for the eval loss and the held-out perplexity, evenly spread over the split (null: all of them).
     # Each pass over them is a forward pass per row on the CPU; 32 keep the three passes of a run under a minute.
     max_test_rows: int | None = Field(default=32, ge=1)
+    # What training does with people's reviews of the artifact's rows (JSON and Hub rows carry no row keys, so reviews
+    # never apply to them). apply: drop the rejected rows, use the edits and swaps, keep the rows nobody reviewed;
+    # require: train on the accepted and edited rows only; ignore: every row as generated, the warehouse is not read.
+    reviews: ReviewPolicy = "apply"
+    # require: the fewest accepted or edited train rows a run trains on (it also needs one such test row).
+    min_reviewed_train_rows: int = Field(default=1, ge=1)
 
     @model_validator(mode="after")
     def _source_has_its_location(self) -> "TrainingDataSection":
@@ -70,6 +78,12 @@ class TrainingDataSection(RunConfig):
             raise ValueError(
                 "dataset.huggingface_id is required when dataset.source is huggingface; "
                 "set it to a dataset id such as mlabonne/llmtwin."
+            )
+        if self.reviews == "require" and self.source != "artifact":
+            raise ValueError(
+                f"dataset.reviews is require, but {self.source} rows are read as plain columns, without the row keys "
+                "reviews are found by; "
+                "train on the dataset artifact (dataset.source: artifact) or set dataset.reviews: apply or ignore."
             )
         return self
 

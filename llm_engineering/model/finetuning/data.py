@@ -36,14 +36,20 @@ class TrainingRows:
     source: str
 
 
-def rows_from_dataset(dataset: InstructDataset | PreferenceDataset, kind: FinetuningType, source: str) -> TrainingRows:
-    """Rows of a dataset artifact (every category together), in the book's columns."""
+def dataset_of_kind(dataset: object, kind: FinetuningType, source: str) -> InstructDataset | PreferenceDataset:
+    """The artifact's dataset when it is the kind this finetuning type trains on; else an error naming both."""
     expected = InstructDataset if kind == "sft" else PreferenceDataset
     if not isinstance(dataset, expected):
         raise DatasetSourceError(
             f"{source} holds a {type(dataset).__name__}, but finetuning_type {kind} trains on a {expected.__name__}; "
             "point dataset at the matching artifact."
         )
+    return dataset
+
+
+def rows_from_dataset(dataset: InstructDataset | PreferenceDataset, kind: FinetuningType, source: str) -> TrainingRows:
+    """Rows of a dataset artifact (every category together), in the book's columns."""
+    dataset = dataset_of_kind(dataset, kind, source)
     columns = COLUMNS[kind]
     sides: dict[str, list[Mapping[str, Any]]] = {"train": [], "test": []}
     for split in dataset.splits.values():

@@ -1,0 +1,164 @@
+"""A real Label Studio server on 127.0.0.1 for the review round trip, and a small client of its REST API.
+
+Label Studio lives in its own environment (.venv-labelstudio, made by `make setup-test`: it pins Django, numpy and pyjwt
+of its own). It starts on a copy of the database `make setup-test` migrated (a start on an empty one spends a minute on
+its migrations), with a known user and API token, SQLite under a temporary folder, and nothing that phones home: no
+version check against PyPI, no analytics, no Sentry.
+"""
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LABEL_STUDIO = REPO_ROOT / ".venv-labelstudio" / "bin" / "label-studio"
+TEMPLATE_DATABASE = REPO_ROOT / ".venv-labelstudio" / "template" / "label_studio.sqlite3"
+USER_EMAIL = "reviewer@example.com"
+# Label Studio keeps a token of more than 5 characters as the user's legacy API token ("Authorization: Token ...").
+API_TOKEN = "llm-twin-review-test-token"
+
+
+class LabelStudioServer:
+    """`label-studio start` on a port, its data under `data_dir`.
+
+    start() returns at once, so that the ~10 s the server takes to come up overlap the test's own set-up; client()
+    waits until it answers /health. stop() ends it.
+    """
+
+    def __init__(self, data_dir: Path, port: int) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._client: LabelStudioClient | None = None
+        self._log = data_dir / "label-studio.log"
+
+    def environment(self) -> dict[str, str]:
+        """A clean environment: Label Studio reads DATABASE_NAME, PORT, HOST, DEBUG ... that the tests may set."""
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.data_dir),
+            "LANG": "C.UTF-8",
+            "DJANGO_DB": "sqlite",
+            "LABEL_STUDIO_BASE_DATA_DIR": str(self.data_dir),
+            "LABEL_STUDIO_DATABASE_NAME": str(self.data_dir / "label_studio.sqlite3"),
+            "LABEL_STUDIO_USERNAME": USER_EMAIL,
+            "LABEL_STUDIO_PASSWORD": "review-test-password",
+            "LABEL_STUDIO_USER_TOKEN": API_TOKEN,
+            "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+            "LATEST_VERSION_CHECK": "false",
+            "COLLECT_ANALYTICS": "false",
+            "SENTRY_DSN": "",
+            "FRONTEND_SENTRY_DSN": "",
+            "LOG_LEVEL": "WARNING",
+        }
+
+    def start(self) -> None:
+        """Start the server on a copy of the migrated database, without waiting for it."""
+        if not LABEL_STUDIO.exists() or not TEMPLATE_DATABASE.exists():
+            raise RuntimeError(
+                f"{LABEL_STUDIO} or its migrated database {TEMPLATE_DATABASE} is missing: run `make setup-test` "
+                "(Label Studio has its own environment, .venv-labelstudio)."
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(TEMPLATE_DATABASE, self.data_dir / "label_studio.sqlite3")
+        command = [str(LABEL_STUDIO), "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(self.port)]
+        with self._log.open("wb") as log:
+            self._process = subprocess.Popen(
+                command, env=self.environment(), stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir
+            )
+
+    def wait_until_up(self, timeout_s: float = 120) -> None:
+        """Return once the server answers /health; RuntimeError with its log if it exits or is not up in time."""
+        process = self._process
+        if process is None:
+            raise RuntimeError("Label Studio was not started")
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"Label Studio exited with {process.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.25)
+        raise RuntimeError(f"Label Studio was not up after {timeout_s:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self._log.read_text(errors="replace")[-chars:] if self._log.exists() else ""
+
+    def client(self) -> "LabelStudioClient":
+        """The API client of the user the server was started with, once the server is up."""
+        if self._client is None:
+            self.wait_until_up()
+            self._client = LabelStudioClient(self.base_url, API_TOKEN)
+        return self._client
+
+    def stop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+
+class LabelStudioClient:
+    """The REST calls a person's clicks make: a project with a config, tasks imported, annotations, an export."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self.http = httpx.Client(base_url=base_url, headers={"Authorization": f"Token {token}"}, timeout=60)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _checked(self, response: httpx.Response) -> Any:
+        assert response.is_success, f"{response.request.method} {response.request.url}: {response.text[:2000]}"
+        return response.json()
+
+    def create_project(self, title: str, label_config: str) -> int:
+        project = self._checked(self.http.post("/api/projects", json={"title": title, "label_config": label_config}))
+        return int(project["id"])
+
+    def import_tasks(self, project: int, tasks: list[dict[str, Any]]) -> list[int]:
+        imported = self._checked(
+            self.http.post(f"/api/projects/{project}/import", params={"return_task_ids": "true"}, json=tasks)
+        )
+        return [int(task_id) for task_id in imported["task_ids"]]
+
+    def task(self, task_id: int) -> dict[str, Any]:
+        task: dict[str, Any] = self._checked(self.http.get(f"/api/tasks/{task_id}"))
+        return task
+
+    def annotate(self, task_id: int, result: list[dict[str, Any]]) -> dict[str, Any]:
+        annotation: dict[str, Any] = self._checked(
+            self.http.post(f"/api/tasks/{task_id}/annotations", json={"result": result})
+        )
+        return annotation
+
+    def export(self, project: int) -> list[dict[str, Any]]:
+        """The project's JSON export, as an export snapshot (the way Label Studio recommends) naming the annotators."""
+        options = {"serialization_options": {"annotations__completed_by": {"only_id": False}}}
+        snapshot = self._checked(self.http.post(f"/api/projects/{project}/exports", json=options))
+        deadline = time.monotonic() + 60
+        while snapshot["status"] != "completed":
+            assert snapshot["status"] != "failed" and time.monotonic() < deadline, snapshot
+            time.sleep(0.2)
+            snapshot = self._checked(self.http.get(f"/api/projects/{project}/exports/{snapshot['id']}"))
+        download = self.http.get(
+            f"/api/projects/{project}/exports/{snapshot['id']}/download", params={"exportType": "JSON"}
+        )
+        tasks: list[dict[str, Any]] = self._checked(download)
+        return tasks
