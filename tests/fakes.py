@@ -10,7 +10,7 @@ from uuid import UUID
 from llm_engineering.domain.datasets import DatasetType, InstructDataset, PreferenceDataset
 from llm_engineering.domain.documents import Document
 from llm_engineering.domain.exceptions import LLMError, ReviewConflictError
-from llm_engineering.domain.ports import ChatMessage, DatasetVersion, GenerationParams
+from llm_engineering.domain.ports import ChatMessage, DatasetVersion, GenerationParams, WriteOutcome
 from llm_engineering.domain.reviews import Review, SampleKey
 from llm_engineering.domain.types import DataCategory
 
@@ -120,6 +120,13 @@ class MemoryReviewStore:
 
     def find_reviews_of_kind(self, kind: DatasetType) -> dict[SampleKey, Review]:
         return {review.key: review for review in self.reviews.values() if review.key.kind == kind}
+
+    def restore_review(self, review: Review) -> WriteOutcome:
+        stored = self.reviews.get(review.key.id)
+        if stored is not None and stored.version >= review.version:
+            return WriteOutcome.UNCHANGED
+        self.reviews[review.key.id] = review
+        return WriteOutcome.CREATED if stored is None else WriteOutcome.UPDATED
 
 
 class MemoryDocuments:

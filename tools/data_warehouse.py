@@ -1,4 +1,4 @@
-"""Export the MongoDB data warehouse to JSON files, or import such files (idempotently).
+"""Export the MongoDB data warehouse (authors, documents, reviews) to JSON files, or import such files (idempotently).
 
 llm-twin warehouse export [--dir output/data_warehouse | s3://bucket/prefix]
 llm-twin warehouse import [--dir data/sample | s3://bucket/prefix]
@@ -8,12 +8,14 @@ RepositoryDocument.json) and converts its records to this project's documents.
 """
 
 import sys
+from contextlib import closing
 from typing import Annotated
 
 import typer
 from loguru import logger
 
 from llm_engineering.application.warehouse_transfer import export_warehouse, import_warehouse
+from llm_engineering.bootstrap.stores import build_review_store
 from llm_engineering.bootstrap.warehouse_files import warehouse_files
 from llm_engineering.domain.exceptions import LLMTwinError
 from llm_engineering.domain.ports import WriteOutcome
@@ -43,7 +45,10 @@ def export(directory: DirOption = None) -> int:
     target = directory or DEFAULT_DIRS["export"]
     try:
         settings = get_settings()
-        counts = export_warehouse(MongoDataWarehouse.from_settings(settings), warehouse_files(target, settings))
+        with closing(build_review_store(settings)) as reviews:
+            counts = export_warehouse(
+                MongoDataWarehouse.from_settings(settings), warehouse_files(target, settings), reviews
+            )
     except LLMTwinError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -57,7 +62,10 @@ def import_(directory: DirOption = None) -> int:
     source = directory or DEFAULT_DIRS["import"]
     try:
         settings = get_settings()
-        report = import_warehouse(MongoDataWarehouse.from_settings(settings), warehouse_files(source, settings))
+        with closing(build_review_store(settings)) as reviews:
+            report = import_warehouse(
+                MongoDataWarehouse.from_settings(settings), warehouse_files(source, settings), reviews
+            )
     except LLMTwinError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

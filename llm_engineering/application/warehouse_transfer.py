@@ -1,6 +1,7 @@
 """Export the data warehouse to JSON files and import it back, idempotently and byte-stable.
 
-The files live wherever a `WarehouseFiles` adapter puts them: a local folder or an S3 prefix (see bootstrap).
+The warehouse here is the authors, their documents and people's reviews of the dataset rows. The files live wherever
+a `WarehouseFiles` adapter puts them: a local folder or an S3 prefix (see bootstrap).
 
 The import also reads the LLM Engineer's Handbook's warehouse dump (UserDocument.json, ArticleDocument.json, ...):
 its records are converted to this project's documents, with their ids, hashes and timestamps made here.
@@ -24,10 +25,12 @@ from llm_engineering.domain.documents import (
     utc_now,
 )
 from llm_engineering.domain.exceptions import InvalidDocumentError
-from llm_engineering.domain.ports import DocumentRepository, WarehouseFiles, WriteOutcome
+from llm_engineering.domain.ports import DocumentRepository, ReviewStore, WarehouseFiles, WriteOutcome
+from llm_engineering.domain.reviews import Review
 from llm_engineering.domain.types import DataCategory
 
 USERS_FILE = "users.json"
+REVIEWS_FILE = "reviews.json"
 HANDBOOK_USERS_FILE = "UserDocument.json"
 HANDBOOK_FILES = {
     DataCategory.ARTICLES: "ArticleDocument.json",
@@ -58,10 +61,13 @@ def _read_json(files: WarehouseFiles, name: str) -> list[dict[str, Any]]:
     return rows
 
 
-def export_warehouse(repository: DocumentRepository, files: WarehouseFiles) -> dict[str, int]:
-    """Write users and every category to `files`, one sorted JSON file each; returns counts.
+def export_warehouse(
+    repository: DocumentRepository, files: WarehouseFiles, reviews: ReviewStore | None = None
+) -> dict[str, int]:
+    """Write users, every category and (given a store) the reviews to `files`, one sorted JSON file each; counts.
 
-    Everything is read from the warehouse before the first file is written.
+    Everything is read from the warehouse before the first file is written. A warehouse without reviews writes no
+    reviews file, so an export of documents alone stays as it was.
     """
     users = sorted(repository.list_users(), key=lambda user: str(user.id))
     texts = {USERS_FILE: _json_text([user.model_dump(mode="json") for user in users])}
@@ -70,6 +76,14 @@ def export_warehouse(repository: DocumentRepository, files: WarehouseFiles) -> d
         documents = sorted(repository.iter_documents(category), key=lambda document: str(document.id))
         texts[_file_for(category)] = _json_text([document.model_dump(mode="json") for document in documents])
         counts[category.value] = len(documents)
+    if reviews is not None:
+        stored = [
+            review for kind in ("instruction", "preference") for review in reviews.find_reviews_of_kind(kind).values()
+        ]
+        if stored:
+            stored.sort(key=lambda review: review.key.id)
+            texts[REVIEWS_FILE] = _json_text([review.model_dump(mode="json") for review in stored])
+        counts["reviews"] = len(stored)
     for name, text in texts.items():
         files.write_text(name, text)
     return counts
@@ -238,9 +252,26 @@ def _read_any(files: WarehouseFiles) -> _Parsed:
     )
 
 
-def import_warehouse(repository: DocumentRepository, files: WarehouseFiles) -> ImportReport:
-    """Load this project's export or the Handbook's dump; every record is validated before anything is written."""
+def _read_reviews(files: WarehouseFiles) -> list[Review]:
+    reviews = []
+    for index, row in enumerate(_read_json(files, REVIEWS_FILE)):
+        try:
+            reviews.append(Review.model_validate(row))
+        except ValidationError as error:
+            raise _record_error(REVIEWS_FILE, index, error) from error
+    return reviews
+
+
+def import_warehouse(
+    repository: DocumentRepository, files: WarehouseFiles, reviews: ReviewStore | None = None
+) -> ImportReport:
+    """Load this project's export or the Handbook's dump; every record is validated before anything is written.
+
+    Given a review store, the export's reviews go back too, each with its version; a newer review in the warehouse
+    is kept.
+    """
     parsed = _read_any(files)
+    exported_reviews = _read_reviews(files) if reviews is not None and REVIEWS_FILE in files.names() else []
     known_authors = {user.id for user in parsed.users} | {user.id for user in repository.list_users()}
     for name, documents in parsed.documents.items():
         for document in documents:
@@ -257,4 +288,9 @@ def import_warehouse(repository: DocumentRepository, files: WarehouseFiles) -> I
         for outcome in repository.upsert_documents(documents).values():
             counts[outcome.value] += 1
         report.outcomes[name] = counts
+    if reviews is not None and exported_reviews:
+        counts = {outcome.value: 0 for outcome in WriteOutcome}
+        for review in exported_reviews:
+            counts[reviews.restore_review(review).value] += 1
+        report.outcomes[REVIEWS_FILE] = counts
     return report

@@ -102,6 +102,14 @@ class ReviewStore(Protocol):
         """
         ...
 
+    def restore_review(self, review: Review) -> WriteOutcome:
+        """Put back a review as a warehouse export holds it, its version kept (the warehouse import).
+
+        Created when the row has no review, updated when the stored one has an older version, unchanged otherwise:
+        a newer verdict in the warehouse is never replaced by an older copy.
+        """
+        ...
+
 
 class SourceDocuments(Protocol):
     """The warehouse's documents by id: where a dataset row comes from (a narrow view of DocumentRepository)."""

@@ -4,6 +4,8 @@ import json
 import shutil
 import subprocess
 import sys
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,15 @@ from llm_engineering.domain.documents import RepositoryDocument
 from llm_engineering.domain.exceptions import InvalidDocumentError
 from llm_engineering.domain.ids import user_id
 from llm_engineering.domain.ports import WriteOutcome
+from llm_engineering.domain.reviews import Review, Verdict, sample_key
 from llm_engineering.domain.types import DataCategory
-from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse, connect_mongo
+from llm_engineering.infrastructure.db.mongo_reviews import MongoReviewStore
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.infrastructure.local.folder_files import FolderFiles
+from llm_engineering.settings import Settings
 from tests.conftest import REPO_ROOT, SAMPLE_DIR
+from tests.training_support import instruct_dataset
 
 FILES = ["users.json", "articles.json", "posts.json", "repositories.json"]
 
@@ -43,6 +49,53 @@ def test_second_import_changes_nothing(warehouse: MongoDataWarehouse) -> None:
     again = import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
     assert again.total(WriteOutcome.CREATED) == again.total(WriteOutcome.UPDATED) == 0
     assert {c: warehouse.count_documents(c) for c in DataCategory} == counts
+
+
+def test_reviews_go_out_and_back_with_their_versions_and_a_newer_one_is_kept(
+    warehouse: MongoDataWarehouse, settings: Settings, tmp_path: Path
+) -> None:
+    import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
+    [split] = instruct_dataset(train=2, test=0).splits.values()
+    first, second = (sample_key(sample) for sample in split.train)
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    client = connect_mongo(settings)
+    copy_name = f"twin_copy_{uuid.uuid4().hex[:12]}"
+    try:
+        reviews = MongoReviewStore(client[settings.DATABASE_NAME])
+        reviews.save_review(Review(key=first, verdict=Verdict.ACCEPT, reviewer="ana", reviewed_at=now))
+        edited = reviews.save_review(
+            Review(key=second, verdict=Verdict.EDIT, answer="I measure it first.", reviewer="ana", reviewed_at=now)
+        )
+        rejected = reviews.save_review(
+            Review(key=second, verdict=Verdict.REJECT, reviewer="bo", reviewed_at=now, version=edited.version)
+        )
+        counts = export_warehouse(warehouse, FolderFiles(tmp_path / "out"), reviews)
+        assert counts["reviews"] == 2 and (tmp_path / "out" / "reviews.json").is_file()
+
+        copy = MongoReviewStore(client[copy_name])
+        report = import_warehouse(MongoDataWarehouse(client[copy_name]), FolderFiles(tmp_path / "out"), copy)
+        assert report.outcomes["reviews.json"] == {"created": 2, "updated": 0, "unchanged": 0}
+        assert copy.find_reviews_of_kind("instruction") == reviews.find_reviews_of_kind("instruction")
+        assert copy.find_review(second) == rejected and rejected.version == 2  # the same verdict, version and time
+
+        again = import_warehouse(MongoDataWarehouse(client[copy_name]), FolderFiles(tmp_path / "out"), copy)
+        assert again.outcomes["reviews.json"] == {"created": 0, "updated": 0, "unchanged": 2}
+        # A verdict made in the copy after the import is newer than the export's: importing again keeps it.
+        newer = copy.save_review(Review(key=first, verdict=Verdict.REJECT, reviewer="cy", reviewed_at=now, version=1))
+        import_warehouse(MongoDataWarehouse(client[copy_name]), FolderFiles(tmp_path / "out"), copy)
+        assert copy.find_review(first) == newer
+    finally:
+        client.drop_database(copy_name)
+        client.close()
+
+
+def test_a_malformed_review_is_named_and_nothing_is_written(warehouse: MongoDataWarehouse, tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    shutil.copytree(SAMPLE_DIR, folder)
+    (folder / "reviews.json").write_text(json.dumps([{"verdict": "accept", "reviewer": "ana"}]))
+    with pytest.raises(InvalidDocumentError, match=r"reviews.json record 0 is malformed"):
+        import_warehouse(warehouse, FolderFiles(folder), MongoReviewStore(warehouse.database))
+    assert warehouse.list_users() == []
 
 
 def test_sample_corpus_meets_its_brief(warehouse: MongoDataWarehouse) -> None:

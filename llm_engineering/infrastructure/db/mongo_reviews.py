@@ -11,6 +11,7 @@ from pymongo.errors import DuplicateKeyError, ServerSelectionTimeoutError
 
 from llm_engineering.domain.datasets import DatasetType
 from llm_engineering.domain.exceptions import DataWarehouseUnavailableError, ReviewConflictError
+from llm_engineering.domain.ports import WriteOutcome
 from llm_engineering.domain.reviews import Review, SampleKey
 from llm_engineering.infrastructure.db.mongo import MongoRecord, connect_mongo
 from llm_engineering.settings import Settings
@@ -95,6 +96,19 @@ class MongoReviewStore:
         elif collection.replace_one({"_id": record["_id"], "version": review.version}, record).matched_count == 0:
             raise self._conflict(review)
         return saved
+
+    def restore_review(self, review: Review) -> WriteOutcome:
+        """Put an exported review back with its version: an insert, or a replace of an older version only."""
+        record = _to_record(review.model_copy(update={"reviewed_at": _stored_time(review.reviewed_at)}))
+        collection = self._collection()
+        try:
+            collection.insert_one(record)
+        except DuplicateKeyError:
+            older = {"_id": record["_id"], "version": {"$lt": review.version}}
+            return (
+                WriteOutcome.UPDATED if collection.replace_one(older, record).matched_count else WriteOutcome.UNCHANGED
+            )
+        return WriteOutcome.CREATED
 
     def _conflict(self, review: Review) -> ReviewConflictError:
         current = self.find_review(review.key)
