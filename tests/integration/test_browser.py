@@ -11,6 +11,7 @@ from llm_engineering.domain.exceptions import CrawlError, LinkRefusedError
 from llm_engineering.infrastructure.web.browser import ChromiumBrowserLauncher
 from llm_engineering.infrastructure.web.network_guard import NetworkGuard
 from llm_engineering.infrastructure.web.rate_limit import DomainRateLimiter
+from sample_site.pages import linkedin_login_page
 from tests.crawl_site import (
     DISALLOWED_PATH,
     LINKEDIN_LOGIN_PATH,
@@ -79,6 +80,26 @@ def test_linkedin_posts_are_read_after_signing_in_and_scrolling(crawl_site: Craw
     assert [post.image for post in posts] == [post.image for post in LINKEDIN_POSTS]
     assert posts[11].image == LINKEDIN_POSTS[11].image is not None
     assert posts[24].content == {"text": LINKEDIN_POSTS[24].text}
+
+
+def test_a_sign_in_form_rendered_again_while_it_is_filled_is_filled_again(crawl_site: CrawlSite) -> None:
+    # The form's script replaces it when the username field first gets focus, as single-page sign-ins re-render:
+    # the field being typed into leaves the page.
+    rerender = """<script>
+document.getElementById('username').addEventListener('focus', () => {
+  const form = document.querySelector('form');
+  form.replaceWith(form.cloneNode(true));
+}, {once: true});
+</script></body>"""
+    crawl_site.set_page(LINKEDIN_LOGIN_PATH, linkedin_login_page().replace("</body>", rerender))
+    crawler = LinkedInCrawler(
+        make_browser(),
+        Credentials(LINKEDIN_USERNAME, LINKEDIN_PASSWORD),
+        login_url=crawl_site.url(LINKEDIN_LOGIN_PATH),
+        scrolls=0,
+    )
+    posts = crawler.crawl(crawl_site.url(LINKEDIN_PROFILE_PATH), THEO)
+    assert [post.link for post in posts] == [crawl_site.url(post.path).rstrip("/") for post in LINKEDIN_POSTS[:10]]
 
 
 def test_a_refused_sign_in_fails_the_link_with_what_to_check(crawl_site: CrawlSite) -> None:

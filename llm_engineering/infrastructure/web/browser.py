@@ -7,7 +7,12 @@ from urllib.parse import urlsplit
 
 from loguru import logger
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.common.exceptions import (
+    ElementNotInteractableException,
+    StaleElementReferenceException,
+    TimeoutException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -35,10 +40,18 @@ CHROMIUM_FLAGS = (
 )
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 INSTALL_HINT = "install Debian's chromium and chromium-driver (`make system-deps`, as root)"
+# A sign-in form that a script renders again while it is being filled is filled again, this many times in all.
+FILL_ATTEMPTS = 3
 
 
 def _reason(error: WebDriverException) -> str:
     return str(error.msg or type(error).__name__).splitlines()[0]
+
+
+def _replaced(error: WebDriverException) -> bool:
+    """Whether the element went out of the page while it was used: a script rendered the form again."""
+    detached = isinstance(error, StaleElementReferenceException | ElementNotInteractableException)
+    return detached or "does not belong to the document" in str(error.msg or "")
 
 
 class ChromiumBrowserSession:
@@ -78,20 +91,36 @@ class ChromiumBrowserSession:
     def log_in(self, form: LoginForm, credentials: Credentials) -> RenderedPage:
         """Fill and submit the login form with the credentials; the page shown afterwards."""
         self._navigate(form.url)
-        self._wait_for(form.url, form.username_field)
-        try:
-            self._driver.find_element(By.CSS_SELECTOR, form.username_field).send_keys(credentials.username)
-            self._driver.find_element(By.CSS_SELECTOR, form.password_field).send_keys(credentials.password)
-            submit = self._driver.find_element(By.CSS_SELECTOR, form.submit_button)
-            submit.click()
-            # The form's button disappears once the browser has left the sign-in page.
-            WebDriverWait(self._driver, self._wait_s).until(expected_conditions.staleness_of(submit))
-        except TimeoutException as error:
-            raise CrawlError(f"the sign-in form at {form.url} did not submit within {self._wait_s:g}s") from error
-        except WebDriverException as error:
-            raise CrawlError(f"could not fill the sign-in form at {form.url}: {_reason(error)}") from error
+        for attempt in range(1, FILL_ATTEMPTS + 1):
+            self._wait_for(form.url, form.username_field)
+            try:
+                self._fill_and_submit(form, credentials)
+                break
+            except TimeoutException as error:
+                raise CrawlError(f"the sign-in form at {form.url} did not submit within {self._wait_s:g}s") from error
+            except WebDriverException as error:
+                if attempt == FILL_ATTEMPTS or not _replaced(error):
+                    raise CrawlError(f"could not fill the sign-in form at {form.url}: {_reason(error)}") from error
+                logger.info(
+                    "The sign-in form at {} changed while it was filled ({}); filling it again.",
+                    form.url,
+                    _reason(error),
+                )
         self._wait_until_loaded(form.url)
         return self._page(form.url)
+
+    def _fill_and_submit(self, form: LoginForm, credentials: Credentials) -> None:
+        for selector, text in (
+            (form.username_field, credentials.username),
+            (form.password_field, credentials.password),
+        ):
+            field = self._driver.find_element(By.CSS_SELECTOR, selector)
+            field.clear()
+            field.send_keys(text)
+        submit = self._driver.find_element(By.CSS_SELECTOR, form.submit_button)
+        submit.click()
+        # The form's button disappears once the browser has left the sign-in page.
+        WebDriverWait(self._driver, self._wait_s).until(expected_conditions.staleness_of(submit))
 
     def close(self) -> None:
         """Quit the browser; a failure to quit is logged, not raised."""
