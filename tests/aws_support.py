@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -57,3 +58,17 @@ def aws_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalAWS]:
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
             monkeypatch.delenv(name, raising=False)
         yield aws
+
+
+@pytest.fixture
+def aws_cli(aws_emulator: LocalAWS, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[LocalAWS]:
+    """The emulator, and fresh settings for the CLI (it reads get_settings()): the emulator's environment, no
+    developer's .env (the working directory is the test's folder) and no configured AWS keys."""
+    from llm_engineering.settings import get_settings
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("AWS_ACCESS_KEY", "AWS_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield aws_emulator
+    get_settings.cache_clear()

@@ -15,7 +15,6 @@ What moto (5.2) does not model is checked on the template only, by cfn-lint and 
 """
 
 import ast
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +32,11 @@ from llm_engineering.infrastructure.aws.stack import (
     stack_outputs,
 )
 from llm_engineering.settings import load_settings
-from tests.aws_support import REGION, LocalAWS, aws_emulator  # noqa: F401 - the fixture, used by name below
+from tests.aws_support import REGION, aws_cli, aws_emulator  # noqa: F401 - fixtures, used by name
 from tests.cli_support import llm_twin
 
-pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")  # moto on the types it skips
+# Every test runs the CLI on the emulator; moto warns on the resource types it skips.
+pytestmark = [pytest.mark.usefixtures("aws_cli"), pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")]
 
 STACK = DEFAULT_STACK_NAME
 # The service image: any ECR URI will do, the emulator pulls nothing.
@@ -53,25 +53,6 @@ NOT_MODELLED = {
 }
 ROLES = ("llm-twin-sagemaker-execution", "llm-twin-pipelines", "llm-twin-api-invoke", "llm-twin-apigateway-logs")
 LOG_GROUPS = ("/llm-twin/pipelines", "/aws/sagemaker/Endpoints/llm-twin-rag", "/aws/apigateway/llm-twin-rag")
-
-
-@pytest.fixture(autouse=True)
-def empty_emulator(aws_emulator: LocalAWS) -> LocalAWS:  # noqa: F811 - the fixture imported above
-    """Every test here runs on the emulator (which starts and ends each test empty)."""
-    return aws_emulator
-
-
-@pytest.fixture(autouse=True)
-def cli_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """The CLI reads get_settings(): fresh ones, from the emulator's environment and no developer's .env."""
-    from llm_engineering.settings import get_settings
-
-    monkeypatch.chdir(tmp_path)
-    for name in ("AWS_ACCESS_KEY", "AWS_SECRET_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def client(service: str) -> Any:

@@ -8,7 +8,6 @@ moto computes Outputs only for a stack made by CreateStack, not by a change set:
 import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,10 +20,11 @@ from zenml.stack import Stack
 
 from llm_engineering.infrastructure.aws.stack import DEFAULT_STACK_NAME, TEMPLATE_PATH, stack_outputs
 from llm_engineering.infrastructure.aws.zenml_stack import ZENML_STACK_NAME
-from tests.aws_support import REGION, LocalAWS, aws_emulator  # noqa: F401 - the fixture, used by name below
+from tests.aws_support import REGION, aws_cli, aws_emulator  # noqa: F401 - fixtures, used by name
 from tests.cli_support import llm_twin
 
-pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")  # moto on the types it skips
+# Every test runs the CLI on the emulator; moto warns on the resource types it skips.
+pytestmark = [pytest.mark.usefixtures("aws_cli"), pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")]
 
 STACK = DEFAULT_STACK_NAME
 # Only the bucket and its output: a stack that is not the project's.
@@ -36,25 +36,6 @@ Outputs:
   BucketName:
     Value: !Ref Bucket
 """
-
-
-@pytest.fixture(autouse=True)
-def empty_emulator(aws_emulator: LocalAWS) -> LocalAWS:  # noqa: F811 - the fixture imported above
-    """Every test here runs on the emulator (which starts and ends each test empty)."""
-    return aws_emulator
-
-
-@pytest.fixture(autouse=True)
-def cli_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """The CLI reads get_settings(): fresh ones, from the emulator's environment and no developer's .env."""
-    from llm_engineering.settings import get_settings
-
-    monkeypatch.chdir(tmp_path)
-    for name in ("AWS_ACCESS_KEY", "AWS_SECRET_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 @pytest.fixture
