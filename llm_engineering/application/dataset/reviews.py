@@ -8,7 +8,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
-from llm_engineering.domain.datasets import InstructDataset, InstructSample, PreferenceDataset, PreferenceSample
+from llm_engineering.domain.datasets import (
+    DatasetType,
+    InstructDataset,
+    InstructSample,
+    PreferenceDataset,
+    PreferenceSample,
+)
 from llm_engineering.domain.exceptions import TooFewReviewedRowsError
 from llm_engineering.domain.ports import ReviewStore
 from llm_engineering.domain.reviews import Review, ReviewPolicy, ReviewStatus, SampleKey, Verdict, sample_key
@@ -160,6 +166,11 @@ def review_dataset(
     min_train_rows: int = 1,
     source: str = "the dataset",
 ) -> ReviewedDataset[DatasetT]:
-    """The dataset with its rows' stored reviews applied (the store is not read under `ignore`)."""
-    reviews = {} if policy == "ignore" else store.find_reviews(sample_key(row) for row in dataset_samples(dataset))
+    """The dataset with its rows' stored reviews applied (the store is not read under `ignore`).
+
+    The kind's reviews are read in one query, as the review desk reads them: rows are matched by key, so the reviews
+    of rows no longer generated are read but not used.
+    """
+    kind: DatasetType = "instruction" if isinstance(dataset, InstructDataset) else "preference"
+    reviews = {} if policy == "ignore" else store.find_reviews_of_kind(kind)
     return apply_reviews(dataset, reviews, policy, min_train_rows=min_train_rows, source=source)
