@@ -26,6 +26,8 @@ UV_INSTALL = $(UV) pip install --quiet --compile-bytecode --python $(1)/bin/pyth
 TOOLS_VENV := .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 CHECKOV_VERSION := 3.3.30
+# Both install the versions their tests last passed with (requirements/*.constraints.txt): a new release of one of their
+# own dependencies can break them (Label Studio 1.23.2 starts with today's sentry-sdk 3 only while SENTRY_DSN is empty).
 # Label Studio (the server of the review round trip's test) pins Django, numpy and pyjwt of its own: its own venv too.
 # Its bytecode is compiled at install (a fresh start compiles ~2,500 modules otherwise: ~10 s more per start where
 # PYTHONDONTWRITEBYTECODE is set), and a database with its ~230 migrations applied is kept as a template the test copies
@@ -42,10 +44,10 @@ LABEL_STUDIO_TEMPLATE := $(CURDIR)/$(LABEL_STUDIO_VENV)/template
 # `setup-test` adds the tests' own tools (checkov, Label Studio), which `make run` does not need.
 PARALLEL = $(if $(filter -j%,$(MAKEFLAGS)),,-j2)
 setup:
-	@$(MAKE) --no-print-directory $(PARALLEL) $(STAMP) $(EXPORT_STAMP) $(GGUF_CONVERTER)
+	@$(MAKE) --no-print-directory --output-sync=target $(PARALLEL) $(STAMP) $(EXPORT_STAMP) $(GGUF_CONVERTER)
 
 setup-test:
-	@$(MAKE) --no-print-directory $(PARALLEL) $(STAMP) $(EXPORT_STAMP) $(GGUF_CONVERTER) $(TOOLS_STAMP) $(LABEL_STUDIO_STAMP)
+	@$(MAKE) --no-print-directory --output-sync=target $(PARALLEL) $(STAMP) $(EXPORT_STAMP) $(GGUF_CONVERTER) $(TOOLS_STAMP) $(LABEL_STUDIO_STAMP)
 
 $(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -95,19 +97,23 @@ run: setup
 test: setup-test system-deps
 	$(BIN)/poe test
 
-$(TOOLS_STAMP): Makefile | $(UV)
+$(TOOLS_STAMP): Makefile requirements/checkov.constraints.txt | $(UV)
 	test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
-	$(UV) pip install --quiet --python $(TOOLS_VENV)/bin/python checkov==$(CHECKOV_VERSION)
+	$(UV) pip install --quiet --python $(TOOLS_VENV)/bin/python --constraints requirements/checkov.constraints.txt \
+		checkov==$(CHECKOV_VERSION)
 	touch $(TOOLS_STAMP)
 
-$(LABEL_STUDIO_STAMP): Makefile | $(UV)
+$(LABEL_STUDIO_STAMP): Makefile requirements/label-studio.constraints.txt | $(UV)
 	test -x $(LABEL_STUDIO_VENV)/bin/python || $(PYTHON) -m venv $(LABEL_STUDIO_VENV)
-	$(UV) pip install --quiet --compile-bytecode --python $(LABEL_STUDIO_VENV)/bin/python label-studio==$(LABEL_STUDIO_VERSION)
+	$(UV) pip install --quiet --compile-bytecode --python $(LABEL_STUDIO_VENV)/bin/python \
+		--constraints requirements/label-studio.constraints.txt label-studio==$(LABEL_STUDIO_VERSION)
 	rm -rf $(LABEL_STUDIO_TEMPLATE)
 	env -i PATH="$$PATH" HOME="$(LABEL_STUDIO_TEMPLATE)" DJANGO_DB=sqlite \
 		LABEL_STUDIO_BASE_DATA_DIR="$(LABEL_STUDIO_TEMPLATE)" LABEL_STUDIO_DATABASE_NAME="$(LABEL_STUDIO_TEMPLATE)/label_studio.sqlite3" \
 		LATEST_VERSION_CHECK=false COLLECT_ANALYTICS=false SENTRY_DSN= FRONTEND_SENTRY_DSN= \
-		$(LABEL_STUDIO_VENV)/bin/label-studio version >/dev/null
+		$(LABEL_STUDIO_VENV)/bin/label-studio version >$(LABEL_STUDIO_VENV)/template.log 2>&1 \
+		|| { echo "Label Studio's template database failed; its output:"; cat $(LABEL_STUDIO_VENV)/template.log; \
+			df -h $(CURDIR) | tail -1; exit 1; }
 	touch $(LABEL_STUDIO_STAMP)
 
 clean-venv:

@@ -1,6 +1,8 @@
 """Shared fixtures: a real Mongo-wire server (SecantusDB) and the embedded feature store (Qdrant Edge)."""
 
+import atexit
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -13,6 +15,9 @@ import yaml
 
 # Before anything imports ZenML, Opik or the Hub: keep every test offline and out of the user's home.
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="llm-twin-tests-"))
+# Removed when the process ends (each xdist worker has its own): left behind, a run's ZenML store, artifacts and Mongo
+# files (up to ~600 MB) add up, run after run, until the disk is full.
+atexit.register(shutil.rmtree, _SESSION_DIR, ignore_errors=True)
 os.environ.setdefault("OPIK_TRACK_DISABLE", "true")
 os.environ.setdefault("COMET_ERROR_TRACKING_ENABLE", "false")  # as poe sets it: Comet never reports to sentry.io
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
