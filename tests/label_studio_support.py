@@ -1,4 +1,4 @@
-"""A real Label Studio server on 127.0.0.1 for the review round trip, and a small client of its REST API.
+"""A real Label Studio server on 127.0.0.1 for the review round trip, and its official client (label-studio-sdk).
 
 Label Studio lives in its own environment (.venv-labelstudio, made by `make setup-test`: it pins Django, numpy and pyjwt
 of its own). It starts on a copy of the database `make setup-test` migrated (a start on an empty one spends a minute on
@@ -6,6 +6,7 @@ its migrations), with a known user and API token, SQLite under a temporary folde
 version check against PyPI, no analytics, no Sentry.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,6 +18,8 @@ import httpx
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LABEL_STUDIO = REPO_ROOT / ".venv-labelstudio" / "bin" / "label-studio"
+LABEL_STUDIO_PYTHON = REPO_ROOT / ".venv-labelstudio" / "bin" / "python"
+SDK_DRIVER = Path(__file__).resolve().parent / "label_studio_sdk_driver.py"
 TEMPLATE_DATABASE = REPO_ROOT / ".venv-labelstudio" / "template" / "label_studio.sqlite3"
 USER_EMAIL = "reviewer@example.com"
 # Label Studio keeps a token of more than 5 characters as the user's legacy API token ("Authorization: Token ...").
@@ -116,49 +119,60 @@ class LabelStudioServer:
 
 
 class LabelStudioClient:
-    """The REST calls a person's clicks make: a project with a config, tasks imported, annotations, an export."""
+    """Label Studio's official client (`label-studio-sdk`), driven through tests/label_studio_sdk_driver.py.
+
+    The SDK pins numpy and pyjwt below the project's, so it runs in Label Studio's environment: one driver process per
+    client, one JSON line per call each way. A call the server refuses fails the test with the SDK's error.
+    """
 
     def __init__(self, base_url: str, token: str) -> None:
-        self.http = httpx.Client(base_url=base_url, headers={"Authorization": f"Token {token}"}, timeout=60)
+        command = [str(LABEL_STUDIO_PYTHON), str(SDK_DRIVER), base_url, token]
+        self._driver = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT
+        )
+        assert self._reply() == "ready"
+
+    def _reply(self) -> Any:
+        assert self._driver.stdout is not None
+        line = self._driver.stdout.readline()
+        if not line:
+            self._driver.wait(timeout=15)
+            errors = self._driver.stderr.read() if self._driver.stderr else ""
+            raise RuntimeError(f"the Label Studio SDK driver exited with {self._driver.returncode}:\n{errors[-4000:]}")
+        reply: dict[str, Any] = json.loads(line)
+        assert "error" not in reply, reply["error"]
+        return reply["result"]
+
+    def _call(self, name: str, **args: Any) -> Any:
+        assert self._driver.stdin is not None
+        self._driver.stdin.write(json.dumps({"call": name, "args": args}) + "\n")
+        self._driver.stdin.flush()
+        return self._reply()
 
     def close(self) -> None:
-        self.http.close()
-
-    def _checked(self, response: httpx.Response) -> Any:
-        assert response.is_success, f"{response.request.method} {response.request.url}: {response.text[:2000]}"
-        return response.json()
+        if self._driver.stdin is not None:
+            self._driver.stdin.close()
+        try:
+            self._driver.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self._driver.kill()
+            self._driver.wait()
 
     def create_project(self, title: str, label_config: str) -> int:
-        project = self._checked(self.http.post("/api/projects", json={"title": title, "label_config": label_config}))
-        return int(project["id"])
+        return int(self._call("create_project", title=title, label_config=label_config))
 
     def import_tasks(self, project: int, tasks: list[dict[str, Any]]) -> list[int]:
-        imported = self._checked(
-            self.http.post(f"/api/projects/{project}/import", params={"return_task_ids": "true"}, json=tasks)
-        )
-        return [int(task_id) for task_id in imported["task_ids"]]
+        return [int(task_id) for task_id in self._call("import_tasks", project=project, tasks=tasks)]
 
     def task(self, task_id: int) -> dict[str, Any]:
-        task: dict[str, Any] = self._checked(self.http.get(f"/api/tasks/{task_id}"))
+        task: dict[str, Any] = self._call("task", task_id=task_id)
         return task
 
     def annotate(self, task_id: int, result: list[dict[str, Any]]) -> dict[str, Any]:
-        annotation: dict[str, Any] = self._checked(
-            self.http.post(f"/api/tasks/{task_id}/annotations", json={"result": result})
-        )
+        annotation: dict[str, Any] = self._call("annotate", task_id=task_id, result=result)
         return annotation
 
     def export(self, project: int) -> list[dict[str, Any]]:
-        """The project's JSON export, as an export snapshot (the way Label Studio recommends) naming the annotators."""
-        options = {"serialization_options": {"annotations__completed_by": {"only_id": False}}}
-        snapshot = self._checked(self.http.post(f"/api/projects/{project}/exports", json=options))
-        deadline = time.monotonic() + 60
-        while snapshot["status"] != "completed":
-            assert snapshot["status"] != "failed" and time.monotonic() < deadline, snapshot
-            time.sleep(0.2)
-            snapshot = self._checked(self.http.get(f"/api/projects/{project}/exports/{snapshot['id']}"))
-        download = self.http.get(
-            f"/api/projects/{project}/exports/{snapshot['id']}/download", params={"exportType": "JSON"}
-        )
-        tasks: list[dict[str, Any]] = self._checked(download)
+        """The project's JSON export, as an export snapshot naming the annotators."""
+        tasks: list[dict[str, Any]] = self._call("export", project=project)
         return tasks

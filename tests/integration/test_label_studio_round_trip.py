@@ -1,6 +1,7 @@
 """Reviews through a real Label Studio server: `llm-twin reviews export-tasks` writes the tasks and configs, a project
-is made with each config, the tasks are imported and annotated through its REST API, and the project's JSON export is
-read back by `llm-twin reviews import` into the warehouse's reviews, twice, with the same result."""
+is made with each config, the tasks are imported and annotated through Label Studio's own client (label-studio-sdk),
+and the project's JSON export is read back by `llm-twin reviews import` into the warehouse's reviews, twice, with the
+same result."""
 
 import json
 import subprocess
