@@ -94,7 +94,10 @@ run: setup
 	@$(MAKE) --no-print-directory system-deps || echo "warning: could not install chromium and chromium-driver (needs root and apt-get): Medium links are fetched over plain HTTP and LinkedIn links fail."
 	$(BIN)/poe quickstart
 
-test: setup-test system-deps
+# The browser's Debian packages install beside the environments (a third job: apt waits on the network and the disk).
+test:
+	@$(MAKE) --no-print-directory --output-sync=target $(if $(filter -j%,$(MAKEFLAGS)),,-j3) \
+		$(STAMP) $(EXPORT_STAMP) $(GGUF_CONVERTER) $(TOOLS_STAMP) $(LABEL_STUDIO_STAMP) system-deps
 	$(BIN)/poe test
 
 $(TOOLS_STAMP): Makefile requirements/checkov.constraints.txt | $(UV)

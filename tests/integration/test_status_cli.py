@@ -5,6 +5,8 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 
+import pytest
+
 from llm_engineering.application.warehouse_transfer import import_warehouse
 from llm_engineering.domain.datasets import InstructSplit
 from llm_engineering.domain.reviews import Review, Verdict, sample_key
@@ -65,6 +67,7 @@ def test_unreachable_mongo_is_listed_under_errors_and_exits_non_zero(cli_env: di
     assert report["backends"]["mongo"] == "remote"
 
 
+@pytest.mark.slow
 def test_status_shows_the_reviews_of_the_newest_datasets_per_generation_strategy(
     warehouse: MongoDataWarehouse, cli_env: dict[str, str]
 ) -> None:
