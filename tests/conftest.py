@@ -46,24 +46,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The files that hold slow tests first, then the other integration and e2e files, then the unit tests.
-
-    Under xdist each file goes to one worker (`--dist loadfile`), in this order (`--no-loadscope-reorder`): the long
-    files start early and the many short ones fill in at the end, so neither worker waits on the other's last long
-    file (measured with xdist's own order, most tests first: the two workers finished 57 s apart).
-    """
-    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
-    unit = REPO_ROOT / "tests" / "unit"
-
-    def rank(item: pytest.Item) -> int:
-        if item.path in slow_files:
-            return 0
-        return 2 if item.path.is_relative_to(unit) else 1
-
-    items.sort(key=rank)
-
-
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings that ignore the developer's .env and environment-chosen stores."""
     values: dict[str, object] = {"_env_file": None, "DATA_DIR": data_dir, "DATABASE_HOST": None}
