@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -127,8 +128,10 @@ class LabelStudioClient:
 
     def __init__(self, base_url: str, token: str) -> None:
         command = [str(LABEL_STUDIO_PYTHON), str(SDK_DRIVER), base_url, token]
+        # Its warnings go to a file: a pipe nobody reads would block the driver once full.
+        self._errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close())
         self._driver = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors, text=True, cwd=REPO_ROOT
         )
         assert self._reply() == "ready"
 
@@ -137,7 +140,8 @@ class LabelStudioClient:
         line = self._driver.stdout.readline()
         if not line:
             self._driver.wait(timeout=15)
-            errors = self._driver.stderr.read() if self._driver.stderr else ""
+            self._errors.seek(0)
+            errors = self._errors.read()
             raise RuntimeError(f"the Label Studio SDK driver exited with {self._driver.returncode}:\n{errors[-4000:]}")
         reply: dict[str, Any] = json.loads(line)
         assert "error" not in reply, reply["error"]
@@ -157,6 +161,7 @@ class LabelStudioClient:
         except subprocess.TimeoutExpired:
             self._driver.kill()
             self._driver.wait()
+        self._errors.close()
 
     def create_project(self, title: str, label_config: str) -> int:
         return int(self._call("create_project", title=title, label_config=label_config))
