@@ -15,13 +15,16 @@ EXPORT_STAMP := $(EXPORT_VENV)/.installed
 LLAMA_CPP_PYTHON := 0.3.36
 GGUF_CONVERTER := $(EXPORT_VENV)/llama.cpp/convert_hf_to_gguf.py
 # torch goes in with pip (it knows TORCH_INDEX_URL and this machine's CPU build on disk), everything else with uv, which
-# resolves and downloads in parallel and compiles the bytecode (as pip does) on all cores.
+# resolves and downloads in parallel.
 # uv keeps the torch that pip installed (it satisfies torch==2.13.0); the constraint pins that exact build (2.13.0+cpu
 # here), so uv fails rather than fetch another torch from PyPI (a multi-GB CUDA build).
+# No bytecode is compiled at install: Python compiles a module on its first import and keeps the .pyc. Compiling all
+# of .venv and .venv-export up front (~45,000 files, ~600 MB of source) took about 2 CPU-minutes of `make setup` on
+# this 2-core machine, most of it for modules that nothing here imports.
 UV_VERSION := 0.13.8
 UV := $(BIN)/uv
 TORCH_PIN = $(1)/bin/python -c 'import importlib.metadata as m; print("torch==" + m.version("torch"))' >$(1)/torch-pin.txt
-UV_INSTALL = $(UV) pip install --quiet --compile-bytecode --python $(1)/bin/python --constraints $(1)/torch-pin.txt
+UV_INSTALL = $(UV) pip install --quiet --python $(1)/bin/python --constraints $(1)/torch-pin.txt
 # checkov (the CloudFormation template's security lint) pins boto3, networkx and packaging below ours: its own venv.
 TOOLS_VENV := .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
@@ -38,7 +41,7 @@ LABEL_STUDIO_STAMP := $(LABEL_STUDIO_VENV)/.installed
 LABEL_STUDIO_VERSION := 1.23.2
 LABEL_STUDIO_TEMPLATE := $(CURDIR)/$(LABEL_STUDIO_VENV)/template
 
-.PHONY: setup setup-test run test system-deps clean-venv
+.PHONY: setup setup-test run test static-checks system-deps clean-venv
 
 # The environments build in parallel (-j2 unless make was given a -j of its own). `setup` is what the project runs on;
 # `setup-test` adds the tests' own tools (checkov, Label Studio), which `make run` does not need.
@@ -54,7 +57,7 @@ $(UV):
 	$(BIN)/pip install --quiet uv==$(UV_VERSION)
 
 $(STAMP): pyproject.toml requirements/no-deps.txt | $(UV)
-	$(BIN)/pip install --quiet torch==2.13.0 $(TORCH_INDEX)
+	$(BIN)/pip install --quiet --no-compile torch==2.13.0 $(TORCH_INDEX)
 	$(call TORCH_PIN,$(VENV))
 	$(call UV_INSTALL,$(VENV)) -e ".[dev,aws]"
 	$(call UV_INSTALL,$(VENV)) --no-deps -r requirements/no-deps.txt
@@ -62,7 +65,7 @@ $(STAMP): pyproject.toml requirements/no-deps.txt | $(UV)
 
 $(EXPORT_STAMP): requirements/openvino-export.txt | $(UV)
 	test -x $(EXPORT_VENV)/bin/python || $(PYTHON) -m venv $(EXPORT_VENV)
-	$(EXPORT_VENV)/bin/pip install --quiet torch==2.13.0 $(TORCH_INDEX)
+	$(EXPORT_VENV)/bin/pip install --quiet --no-compile torch==2.13.0 $(TORCH_INDEX)
 	$(call TORCH_PIN,$(EXPORT_VENV))
 	$(call UV_INSTALL,$(EXPORT_VENV)) -r requirements/openvino-export.txt
 	$(call UV_INSTALL,$(EXPORT_VENV)) --no-deps optimum-intel==2.2.0
@@ -94,11 +97,17 @@ run: setup
 	@$(MAKE) --no-print-directory system-deps || echo "warning: could not install chromium and chromium-driver (needs root and apt-get): Medium links are fetched over plain HTTP and LinkedIn links fail."
 	$(BIN)/poe quickstart
 
-# The browser's Debian packages install beside the environments (a third job: apt waits on the network and the disk).
+# The browser's Debian packages install beside the environments (a third job: apt waits on the network and the disk),
+# and the static checks (`poe static-checks`: ruff, mypy, import-linter, the docs build) start as soon as .venv is
+# there, while the other environments are still being made. pytest (`poe pytest`) runs once all of it is done: the
+# two of them together is `poe test`.
 test:
 	@$(MAKE) --no-print-directory --output-sync=target $(if $(filter -j%,$(MAKEFLAGS)),,-j3) \
-		$(STAMP) $(EXPORT_STAMP) $(GGUF_CONVERTER) $(TOOLS_STAMP) $(LABEL_STUDIO_STAMP) system-deps
-	$(BIN)/poe test
+		$(STAMP) $(EXPORT_STAMP) $(GGUF_CONVERTER) $(TOOLS_STAMP) $(LABEL_STUDIO_STAMP) system-deps static-checks
+	$(BIN)/poe pytest
+
+static-checks: $(STAMP)
+	$(BIN)/poe static-checks
 
 $(TOOLS_STAMP): Makefile requirements/checkov.constraints.txt | $(UV)
 	test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)

@@ -6,7 +6,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +94,25 @@ def vector_store(settings: Settings) -> Iterator[VectorStoreAdapter]:
     store = build_vector_store(settings)
     yield store
     store.close()
+
+
+@contextmanager
+def stores_of_their_own(
+    mongo_server: LocalMongoServer, folder: Path
+) -> Iterator[tuple[MongoDataWarehouse, VectorStoreAdapter]]:
+    """A warehouse (a database of its own on the session's server) and a feature store under `folder`, for a fixture
+    wider than one test: what a module's tests share, built once, then dropped."""
+    settings = make_settings(
+        folder / "data", LOCAL_DATABASE_PORT=mongo_server.port, DATABASE_NAME=f"twin_test_{uuid.uuid4().hex[:12]}"
+    )
+    client = connect_mongo(settings)
+    store = build_vector_store(settings)
+    try:
+        yield MongoDataWarehouse(client[settings.DATABASE_NAME], batch_size=7), store
+    finally:
+        store.close()
+        client.drop_database(settings.DATABASE_NAME)
+        client.close()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The sample corpus in the test's warehouse and feature store, built by the real feature pipeline's use case, and
 the packaged SmolLM2 made available to a tool run under the test's DATA_DIR without converting it again."""
 
+import os
 from pathlib import Path
 
 from llm_engineering.application.preprocessing.chunking import ChunkingConfig
@@ -16,14 +17,23 @@ from tests.conftest import SAMPLE_DIR, link_packaged_llm
 EMBEDDING_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 
 
+def shipped_embedder() -> SentenceTransformerEmbedder:
+    """MiniLM on the backend the settings ship with (what `make run` and the service embed with), its OpenVINO
+    export kept in the checkout's cache (EMBEDDING_CACHE_DIR, set by conftest)."""
+    backend = Settings.model_fields["TEXT_EMBEDDING_BACKEND"].default
+    return SentenceTransformerEmbedder(
+        EMBEDDING_MODEL_ID, backend=backend, cache_dir=Path(os.environ["EMBEDDING_CACHE_DIR"])
+    )
+
+
 def load_sample_features(warehouse: DocumentRepository, store: VectorStore, embedder: Embedder | None = None) -> None:
-    """Import data/sample and build its cleaned and embedded collections (dense + BM25), with the torch encoder
+    """Import data/sample and build its cleaned and embedded collections (dense + BM25), with the shipped encoder
     unless another embedder is given."""
     import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
     FeatureStoreUpdater(
         warehouse,
         store,
-        embedder or SentenceTransformerEmbedder(EMBEDDING_MODEL_ID),
+        embedder or shipped_embedder(),
         ChunkingConfig(),
         sparse_embedder=Bm25SparseEmbedder(),
         embedding_batch_size=32,

@@ -2,6 +2,7 @@
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,15 @@ from llm_engineering.bootstrap.stores import VectorStoreAdapter
 from llm_engineering.domain.datasets import InstructDataset, PreferenceDataset
 from llm_engineering.domain.ids import user_id
 from llm_engineering.domain.types import DataCategory
-from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.infrastructure.hf_datasets import to_dataset_dict
 from llm_engineering.infrastructure.llm.cache import CachedLLMClient
 from llm_engineering.infrastructure.llm.local import LocalTransformersClient
 from llm_engineering.infrastructure.local.folder_files import FolderFiles
-from tests.conftest import REPO_ROOT, SAMPLE_DIR
+from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer
+from tests.conftest import REPO_ROOT, SAMPLE_DIR, stores_of_their_own
 from tests.fakes import ScriptedLLM
+from tests.rag_support import shipped_embedder
 
 THEO = user_id("Theo Brandt")
 
@@ -37,27 +39,28 @@ def dataset_config(kind: str, strategy: str | list[str] = "backtranslation", **e
 
 @pytest.fixture
 def embedder() -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2")
+    return shipped_embedder()
 
 
-@pytest.fixture
-def features(
-    warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter, embedder: SentenceTransformerEmbedder
-) -> VectorStoreAdapter:
-    """Theo Brandt's cleaned documents in the feature store."""
-    import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
-    chunking = load_run_config(REPO_ROOT / "configs" / "feature_engineering.yaml", FeatureEngineeringConfig).chunking
-    FeatureStoreUpdater(
-        warehouse,
-        vector_store,
-        embedder,
-        chunking,
-        sparse_embedder=Bm25SparseEmbedder(),
-        embedding_batch_size=32,
-        write_batch_size=256,
-        progress=False,
-    ).run(author_ids=[THEO])
-    return vector_store
+@pytest.fixture(scope="module")
+def features(mongo_server: LocalMongoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VectorStoreAdapter]:
+    """Theo Brandt's cleaned documents in a feature store built once for the module's tests, which only read it."""
+    with stores_of_their_own(mongo_server, tmp_path_factory.mktemp("dataset-features")) as (warehouse, store):
+        import_warehouse(warehouse, FolderFiles(SAMPLE_DIR))
+        chunking = load_run_config(
+            REPO_ROOT / "configs" / "feature_engineering.yaml", FeatureEngineeringConfig
+        ).chunking
+        FeatureStoreUpdater(
+            warehouse,
+            store,
+            shipped_embedder(),
+            chunking,
+            sparse_embedder=Bm25SparseEmbedder(),
+            embedding_batch_size=32,
+            write_batch_size=256,
+            progress=False,
+        ).run(author_ids=[THEO])
+        yield store
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The feature path with the real packaged embedding model, BM25, Qdrant Edge and the Mongo-wire server."""
+"""The feature path with the real packaged embedding model (on the backend the settings ship with), BM25, Qdrant
+Edge and the Mongo-wire server."""
 
 import os
 from collections.abc import Sequence
@@ -19,10 +20,11 @@ from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.infrastructure.local.folder_files import FolderFiles
 from tests.conftest import SAMPLE_DIR
+from tests.rag_support import EMBEDDING_MODEL_ID, shipped_embedder
 
 THEO = user_id("Theo Brandt")
 MAYA = user_id("Maya Okafor")
-EMBEDDER = SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2")
+EMBEDDER = shipped_embedder()  # the backend `make run` embeds with
 SPARSE = Bm25SparseEmbedder()
 CHUNKING = ChunkingConfig(
     articles=CategoryChunking(chunk_tokens=256, overlap_tokens=40),
@@ -40,9 +42,14 @@ class RevisedBm25(Bm25SparseEmbedder):
 
 
 class FailingEmbedder(SentenceTransformerEmbedder):
-    """The real model, made to crash on its second call: a run that dies half-way."""
+    """The shipped model, made to crash on its second call: a run that dies half-way."""
 
     calls = 0
+
+    def __init__(self) -> None:
+        super().__init__(
+            EMBEDDING_MODEL_ID, backend=EMBEDDER.backend, cache_dir=Path(os.environ["EMBEDDING_CACHE_DIR"])
+        )
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> list[list[float]]:
         self.calls += 1
@@ -98,7 +105,8 @@ def test_build_writes_cleaned_documents_and_chunks_with_payload(
     for field in ("author_id", "author_full_name", "document_id", "platform", "link", "category", "chunk_index"):
         assert field in record.payload
     assert record.payload["embedding_model_id"] == "sentence-transformers/all-MiniLM-L6-v2"
-    assert record.payload["embedding_variant"] == "torch-fp32"
+    assert record.payload["embedding_variant"] == EMBEDDER.variant
+    assert EMBEDDER.variant.startswith("openvino-int8/")
     assert record.payload["author_full_name"] == "Theo Brandt"
     [cleaned] = list(vector_store.scroll("cleaned_articles", page_size=1))[:1]
     assert cleaned.payload["content"].startswith("# ")
@@ -179,7 +187,7 @@ def test_crash_half_way_resumes_without_duplicates(
     loaded: MongoDataWarehouse, vector_store: VectorStoreAdapter
 ) -> None:
     with pytest.raises(RuntimeError, match="simulated crash"):
-        updater(loaded, vector_store, FailingEmbedder("sentence-transformers/all-MiniLM-L6-v2")).run(author_ids=[THEO])
+        updater(loaded, vector_store, FailingEmbedder()).run(author_ids=[THEO])
     assert vector_store.count("cleaned_posts") == 0  # nothing was marked complete
     resumed = updater(loaded, vector_store).run(author_ids=[THEO]).summary()
     assert resumed["documents_changed"] == 32
@@ -193,9 +201,7 @@ def test_crash_in_a_full_rebuild_leaves_no_marked_document_without_chunks(
     built = updater(loaded, vector_store).run(author_ids=[THEO]).summary()
     reference = {c: chunk_count(vector_store, c) for c in DataCategory}
     with pytest.raises(RuntimeError, match="simulated crash"):
-        updater(loaded, vector_store, FailingEmbedder("sentence-transformers/all-MiniLM-L6-v2")).run(
-            author_ids=[THEO], full=True
-        )
+        updater(loaded, vector_store, FailingEmbedder()).run(author_ids=[THEO], full=True)
     # Every document still marked complete still has its chunks; the others are left for the next run.
     marked = 0
     for category in DataCategory:
@@ -228,10 +234,8 @@ def test_another_embedding_variant_rebuilds_every_chunk_and_is_recorded(
 ) -> None:
     updater(loaded, vector_store).run(author_ids=[THEO])
     before = {c: chunk_count(vector_store, c) for c in DataCategory}
-    int8 = SentenceTransformerEmbedder(
-        EMBEDDER.model_id, backend="openvino-int8", cache_dir=Path(os.environ["EMBEDDING_CACHE_DIR"])
-    )
-    report = updater(loaded, vector_store, embedder=int8).run(author_ids=[THEO]).summary()
+    torch_fp32 = SentenceTransformerEmbedder(EMBEDDER.model_id, backend="torch")
+    report = updater(loaded, vector_store, embedder=torch_fp32).run(author_ids=[THEO]).summary()
     assert report["documents_changed"] == 32 and report["chunks_written"] == sum(before.values())
     assert {c: chunk_count(vector_store, c) for c in DataCategory} == before
     variants = {
@@ -239,8 +243,8 @@ def test_another_embedding_variant_rebuilds_every_chunk_and_is_recorded(
         for category in DataCategory
         for record in vector_store.scroll(category.embedded_collection, payload_fields=["embedding_variant"])
     }
-    assert variants == {int8.variant}  # not one torch vector left beside the int8 ones
-    assert updater(loaded, vector_store, embedder=int8).run(author_ids=[THEO]).summary()["documents_changed"] == 0
+    assert variants == {"torch-fp32"}  # not one int8 vector left beside the torch ones
+    assert updater(loaded, vector_store, embedder=torch_fp32).run(author_ids=[THEO]).summary()["documents_changed"] == 0
 
 
 @pytest.mark.slow

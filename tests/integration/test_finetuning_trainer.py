@@ -71,9 +71,10 @@ train(config, config.base_model, TrainingRows(instruct_rows(40), instruct_rows(4
 
 @pytest.mark.slow
 def test_a_killed_run_resumes_from_its_last_checkpoint(tiny_model: Path, tmp_path: Path) -> None:
-    # 40 rows / 2 per step x 30 epochs = 600 steps: long enough that the kill lands half-way on a fast machine too.
-    config = tiny_config(tiny_model, num_train_epochs=30, save_steps=3, per_device_train_batch_size=2)
-    total_steps = 600
+    # 40 rows / 2 per step x 8 epochs = 160 steps, a checkpoint every 3: the kill (within 50 ms of the second
+    # checkpoint) lands long before the end on a fast machine too, and the resumed run stays short on this one.
+    config = tiny_config(tiny_model, num_train_epochs=8, save_steps=3, per_device_train_batch_size=2)
+    total_steps = 160
     work_dir = tmp_path / "run"
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, config.model_dump_json(), str(work_dir)],

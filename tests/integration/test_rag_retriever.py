@@ -17,9 +17,11 @@ from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.db.qdrant import QdrantVectorStore
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
-from tests.rag_support import EMBEDDING_MODEL_ID, load_sample_features
+from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer
+from tests.conftest import stores_of_their_own
+from tests.rag_support import EMBEDDING_MODEL_ID, load_sample_features, shipped_embedder
 
-EMBEDDER = SentenceTransformerEmbedder(EMBEDDING_MODEL_ID)
+EMBEDDER = shipped_embedder()
 SPARSE = Bm25SparseEmbedder()
 PRODUCT_CODE = "QX-7731-ZB"
 
@@ -34,10 +36,29 @@ def retriever(store: VectorStoreAdapter, warehouse: MongoDataWarehouse, **config
     )
 
 
+@pytest.fixture(scope="module")
+def sample_stores(
+    mongo_server: LocalMongoServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[MongoDataWarehouse, VectorStoreAdapter]]:
+    """The sample corpus in a warehouse and a feature store of their own, built once for the module's tests: they
+    only read them (the one that adds a chunk adds it to a copy)."""
+    with stores_of_their_own(mongo_server, tmp_path_factory.mktemp("rag-sample")) as (warehouse, store):
+        load_sample_features(warehouse, store, EMBEDDER)
+        yield warehouse, store
+
+
 @pytest.fixture
-def sample(warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter) -> Iterator[ContextRetriever]:
-    load_sample_features(warehouse, vector_store)
-    yield retriever(vector_store, warehouse)
+def sample(sample_stores: tuple[MongoDataWarehouse, VectorStoreAdapter]) -> ContextRetriever:
+    warehouse, store = sample_stores
+    return retriever(store, warehouse)
+
+
+def copy_features(source: VectorStoreAdapter, target: VectorStoreAdapter) -> None:
+    """Every embedded collection of `source`, points and vectors as they are, into `target`."""
+    for category in DataCategory:
+        collection = category.embedded_collection
+        target.ensure_collection(collection, EMBEDDER.dimension, sparse=True)
+        target.upsert(collection, list(source.scroll(collection, with_vectors=True)))
 
 
 def add_product_code_chunk(store: VectorStoreAdapter) -> str:
@@ -63,6 +84,7 @@ def add_product_code_chunk(store: VectorStoreAdapter) -> str:
     [sparse] = SPARSE.embed_documents([chunk.content])
     payload = chunk.model_dump(mode="json", exclude={"id"}) | {
         "embedding_model_id": EMBEDDER.model_id,
+        "embedding_variant": EMBEDDER.variant,
         "sparse_scheme": SPARSE.scheme,
     }
     store.upsert("embedded_posts", [VectorRecord(id=chunk.id, payload=payload, vector=vector, sparse=sparse)])
@@ -71,8 +93,10 @@ def add_product_code_chunk(store: VectorStoreAdapter) -> str:
 
 @pytest.mark.slow
 def test_hybrid_search_finds_a_rare_product_code_that_dense_search_misses(
-    sample: ContextRetriever, vector_store: VectorStoreAdapter
+    sample_stores: tuple[MongoDataWarehouse, VectorStoreAdapter], vector_store: VectorStoreAdapter
 ) -> None:
+    warehouse = sample_stores[0]
+    copy_features(sample_stores[1], vector_store)  # the shared store stays as built
     target = add_product_code_chunk(vector_store)
     # About GPU bills, which the corpus covers at length: only the code ties the question to the target chunk.
     question = f"Which GPU bills mention {PRODUCT_CODE}?"
@@ -83,7 +107,7 @@ def test_hybrid_search_finds_a_rare_product_code_that_dense_search_misses(
         reverse=True,
     )[:5]
     assert target not in [str(hit.record.id) for hit in dense_top], "dense search alone should miss the code"
-    retrieval = sample.search(question, k=5)
+    retrieval = retriever(vector_store, warehouse).search(question, k=5)
     [found] = [chunk for chunk in retrieval.chunks if chunk.chunk_id == target]
     lexical_top = max(c.scores.get("lexical", 0.0) for c in retrieval.chunks)
     assert found.scores["lexical"] == lexical_top, "the code should make it the best BM25 match"
@@ -127,8 +151,9 @@ def test_bad_questions_get_clear_errors_and_an_empty_store_finds_no_context(
 
 @pytest.mark.slow
 def test_a_store_built_with_another_embedding_model_variant_or_sparse_scheme_is_refused(
-    sample: ContextRetriever, warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter
+    sample_stores: tuple[MongoDataWarehouse, VectorStoreAdapter],
 ) -> None:
+    warehouse, vector_store = sample_stores
     other = ContextRetriever(
         store=vector_store,
         embedder=SentenceTransformerEmbedder("some-org/another-embedder"),
@@ -147,27 +172,25 @@ def test_a_store_built_with_another_embedding_model_variant_or_sparse_scheme_is_
     )
     with pytest.raises(IncompatibleFeatureStoreError, match=r"german.*Rebuild it"):
         german.search("How do you keep GPU costs down?")
-    int8 = ContextRetriever(
+    torch_fp32 = ContextRetriever(
         store=vector_store,
-        embedder=SentenceTransformerEmbedder(EMBEDDING_MODEL_ID, backend="openvino-int8"),
+        embedder=SentenceTransformerEmbedder(EMBEDDING_MODEL_ID, backend="torch"),
         sparse_embedder=SPARSE,
         authors=warehouse,
         config=RetrieverConfig(),
     )
-    with pytest.raises(IncompatibleFeatureStoreError, match=r"\(torch-fp32\).*\(openvino-int8/.*Rebuild it"):
-        int8.search("How do you keep GPU costs down?")
+    with pytest.raises(IncompatibleFeatureStoreError, match=r"\(openvino-int8/.*\(torch-fp32\).*Rebuild it"):
+        torch_fp32.search("How do you keep GPU costs down?")
 
 
 @pytest.mark.slow
 def test_the_ranking_across_collections_is_the_same_on_both_vector_store_adapters(
-    sample: ContextRetriever, warehouse: MongoDataWarehouse, vector_store: VectorStoreAdapter
+    sample: ContextRetriever, sample_stores: tuple[MongoDataWarehouse, VectorStoreAdapter]
 ) -> None:
+    warehouse, vector_store = sample_stores
     client_store = QdrantVectorStore.local()
     try:
-        for category in DataCategory:
-            collection = category.embedded_collection
-            client_store.ensure_collection(collection, EMBEDDER.dimension, sparse=True)
-            client_store.upsert(collection, list(vector_store.scroll(collection, with_vectors=True)))
+        copy_features(vector_store, client_store)
         on_client = retriever(client_store, warehouse)
         for question in ("How do you keep GPU costs down?", "Theo, is Spark worth it for small data?"):
             edge_chunks = sample.search(question, k=10).chunks
