@@ -10,7 +10,6 @@ delay is off in both runs so that the figures compare crawling, not waiting. The
 
 import argparse
 import json
-import socket
 import sys
 import tempfile
 import threading
@@ -26,6 +25,7 @@ from llm_engineering.application.etl import EtlReport, crawl_links
 from llm_engineering.bootstrap.crawling import build_crawler_dispatcher
 from llm_engineering.domain.crawling import CrawlerOptions
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.infrastructure.local.loopback import free_port
 from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer
 from llm_engineering.settings import load_settings
 
@@ -80,13 +80,6 @@ def serve(host: str, latency_s: float) -> _Server:
     server.latency_s = latency_s
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def timed_run(label: str, links: list[str], warehouse: MongoDataWarehouse, workers: int, per_domain: int) -> float:

@@ -14,7 +14,6 @@ The last line is one JSON object with the figures.
 import argparse
 import json
 import resource
-import socket
 import sys
 import tempfile
 import time
@@ -31,17 +30,11 @@ from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.embeddings import Bm25SparseEmbedder, SentenceTransformerEmbedder
 from llm_engineering.infrastructure.local.folder_files import FolderFiles
+from llm_engineering.infrastructure.local.loopback import free_port
 from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer
 from llm_engineering.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def replicate(document: Document, replica: int, authors: dict[str, UserDocument]) -> Document:

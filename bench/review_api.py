@@ -24,10 +24,7 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -47,6 +44,7 @@ from llm_engineering.domain.datasets import (
 )
 from llm_engineering.domain.documents import ArticleDocument, Document, PostDocument, UserDocument
 from llm_engineering.domain.types import DataCategory
+from llm_engineering.infrastructure.local.loopback import free_port, serving
 
 GOAL_P95_MS = 50.0
 KEY = "bench-review-key"
@@ -107,26 +105,6 @@ def bench_material(
         pairs = preference.setdefault(document.category, PreferenceSplit())
         (pairs.test if index % 10 == 9 else pairs.train).append(pair)
     return documents, InstructDataset(splits=instruct), PreferenceDataset(splits=preference)
-
-
-@contextmanager
-def serving(app: Any, port: int) -> Iterator[str]:
-    """Serve the app with uvicorn on 127.0.0.1:port in a thread until the block ends."""
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise SystemExit(f"the service on port {port} did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -202,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
         from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer
         from llm_engineering.settings import load_settings
 
-        mongo_port, api_port = _free_port(), _free_port()
+        mongo_port, api_port = free_port(), free_port()
         settings = load_settings(
             _env_file=None,
             DATA_DIR=Path(scratch) / "data",
@@ -268,15 +246,6 @@ def main(argv: list[str] | None = None) -> None:
             "max_ms": round(max(values), 2),
         }
     print(json.dumps(result))
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 if __name__ == "__main__":

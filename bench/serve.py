@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,7 @@ import httpx
 from llm_engineering.domain.ports import ChatMessage, GenerationParams
 from llm_engineering.domain.rag import ContextChunk, ReadinessCheck, Retrieval
 from llm_engineering.domain.types import DataCategory
+from llm_engineering.infrastructure.local.loopback import free_port
 
 QUERIES = [
     "How do you keep GPU costs down?",
@@ -103,13 +103,6 @@ def _serve_stand_in(port: int) -> None:
 
     app = create_app(ServiceConfig.from_settings(load_settings()), StandInAnswerer)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _start(answerer: str, port: int, max_concurrent: int, log: Path) -> subprocess.Popen[bytes]:
@@ -329,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.engines:
         return _compare_engines(args.engines, args.chat_clients, args.max_tokens, args.weight_format)
-    port = args.port or _free_port()
+    port = args.port or free_port()
     if args.serve_stand_in:
         _serve_stand_in(port)
         return 0

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.uvicorn_support import free_port
+from llm_engineering.infrastructure.local.loopback import free_port
 
 REGION = "eu-central-1"
 

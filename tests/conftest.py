@@ -37,10 +37,10 @@ os.environ.setdefault(
 from llm_engineering.bootstrap.stores import VectorStoreAdapter, build_vector_store  # noqa: E402
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse, connect_mongo  # noqa: E402
 from llm_engineering.infrastructure.llm.model_store import packaged_gguf, resolve_llm_model  # noqa: E402
+from llm_engineering.infrastructure.local.loopback import free_port, serving  # noqa: E402
 from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer  # noqa: E402
 from llm_engineering.settings import Settings, load_settings  # noqa: E402
 from tests.crawl_site import CrawlSite, write_cluttered_mirror  # noqa: E402
-from tests.uvicorn_support import free_port, serving  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"

@@ -129,8 +129,8 @@ def serve_reviews(settings: "Settings", warehouse: "MongoDataWarehouse", key: st
     """
     from zenml import save_artifact
 
+    from llm_engineering.infrastructure.local.loopback import free_port, serving
     from tests.twin_fakes import ScriptedAnswerer
-    from tests.uvicorn_support import free_port, serving
     from tools.ml_service import build_service
 
     material = review_material()

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import httpx
 
+from llm_engineering.infrastructure.local.loopback import free_port, serving
 from llm_engineering.settings import Settings, load_settings
 from tests.twin_fakes import ScriptedAnswerer
-from tests.uvicorn_support import free_port, serving
 from tools.ml_service import build_service
 
 

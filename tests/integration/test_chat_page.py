@@ -12,12 +12,12 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.infrastructure.local.loopback import free_port, serving
 from llm_engineering.settings import Settings
 from tests.browser_support import headless_chromium
 from tests.rag_support import prepare_sample_twin
 from tests.service_support import live_service
 from tests.twin_fakes import ScriptedAnswerer
-from tests.uvicorn_support import free_port, serving
 from tools.ml_service import build_service
 
 pytestmark = pytest.mark.slow

@@ -17,10 +17,10 @@ from llm_engineering.domain.datasets import InstructSample, PreferenceSample
 from llm_engineering.domain.reviews import Review, Verdict, sample_key
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.db.mongo_reviews import REVIEWS, MongoReviewStore
+from llm_engineering.infrastructure.local.loopback import free_port
 from tests.conftest import REPO_ROOT, run_tool
 from tests.label_studio_support import USER_EMAIL, LabelStudioServer
 from tests.training_support import instruct_dataset, preference_dataset
-from tests.uvicorn_support import free_port
 
 pytestmark = pytest.mark.slow
 

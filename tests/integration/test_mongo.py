@@ -10,9 +10,9 @@ from llm_engineering.domain.exceptions import DataWarehouseUnavailableError
 from llm_engineering.domain.ports import WriteOutcome
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse, connect_mongo
+from llm_engineering.infrastructure.local.loopback import free_port
 from llm_engineering.settings import Settings
 from tests.conftest import make_settings
-from tests.uvicorn_support import free_port
 
 MAYA = UserDocument.from_full_name("Maya Okafor")
 THEO = UserDocument.from_full_name("Theo Brandt")

@@ -15,10 +15,10 @@ from llm_engineering.domain.ports import ChatMessage, GenerationParams
 from llm_engineering.infrastructure.embeddings import resolve_embedding_model
 from llm_engineering.infrastructure.llm.openai_compatible import OpenAICompatibleClient
 from llm_engineering.infrastructure.llm.prompt import CharacterTokenEstimate
+from llm_engineering.infrastructure.local.loopback import free_port, serving
 from llm_engineering.infrastructure.reranking import hub_reachable, load_cross_encoder
 from llm_engineering.infrastructure.retrying import RetryPolicy
 from llm_engineering.settings import load_settings
-from tests.uvicorn_support import free_port, serving
 
 PIECES = ["Spot ", "instances ", "and ", "checkpoints."]
 

@@ -9,9 +9,9 @@ import pytest
 from llm_engineering.bootstrap.stores import build_vector_store
 from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.infrastructure.local.loopback import free_port, serving
 from llm_engineering.settings import Settings
 from tests.rag_support import prepare_sample_twin
-from tests.uvicorn_support import free_port, serving
 from tools.ml_service import build_service
 
 

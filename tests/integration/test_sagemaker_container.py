@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
+from llm_engineering.infrastructure.local.loopback import free_port
 from llm_engineering.settings import Settings
 from tests.conftest import REPO_ROOT
 from tests.rag_support import prepare_sample_twin
 from tests.unit.test_container import dockerfile_instruction
-from tests.uvicorn_support import free_port
 
 KEY = "container-key"
 

@@ -14,9 +14,9 @@ from llm_engineering.domain.types import DataCategory
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.db.mongo_reviews import MongoReviewStore
 from llm_engineering.infrastructure.local.folder_files import FolderFiles
+from llm_engineering.infrastructure.local.loopback import free_port
 from tests.conftest import REPO_ROOT, SAMPLE_DIR, run_tool
 from tests.training_support import instruct_dataset
-from tests.uvicorn_support import free_port
 
 
 def status(env: dict[str, str]) -> dict[str, object]:
