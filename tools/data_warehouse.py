@@ -8,8 +8,9 @@ RepositoryDocument.json) and converts its records to this project's documents.
 """
 
 import sys
+from collections.abc import Callable
 from contextlib import closing
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from loguru import logger
@@ -18,12 +19,13 @@ from llm_engineering.application.warehouse_transfer import export_warehouse, imp
 from llm_engineering.bootstrap.stores import build_review_store
 from llm_engineering.bootstrap.warehouse_files import warehouse_files
 from llm_engineering.domain.exceptions import LLMTwinError
-from llm_engineering.domain.ports import WriteOutcome
+from llm_engineering.domain.ports import DocumentRepository, ReviewStore, WarehouseFiles, WriteOutcome
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.settings import get_settings
 from tools.cli_logging import configure_logging
 
 DEFAULT_DIRS = {"export": "output/data_warehouse", "import": "data/sample"}
+T = TypeVar("T")
 
 
 # A string, not a Path: Path("s3://bucket/prefix") would fold the URL's "//" into "/".
@@ -39,18 +41,23 @@ DirOption = Annotated[
 ]
 
 
+def _transfer(folder: str, run: Callable[[DocumentRepository, WarehouseFiles, ReviewStore], T]) -> T | None:
+    """`run` on the configured warehouse, the folder's files and the review store; None once a failure is printed."""
+    try:
+        settings = get_settings()
+        with closing(build_review_store(settings)) as reviews:
+            return run(MongoDataWarehouse.from_settings(settings), warehouse_files(folder, settings), reviews)
+    except LLMTwinError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+
+
 def export(directory: DirOption = None) -> int:
     """Write the warehouse to JSON files (default folder: output/data_warehouse)."""
     configure_logging()
     target = directory or DEFAULT_DIRS["export"]
-    try:
-        settings = get_settings()
-        with closing(build_review_store(settings)) as reviews:
-            counts = export_warehouse(
-                MongoDataWarehouse.from_settings(settings), warehouse_files(target, settings), reviews
-            )
-    except LLMTwinError as error:
-        print(f"error: {error}", file=sys.stderr)
+    counts = _transfer(target, export_warehouse)
+    if counts is None:
         return 1
     logger.info("Exported to {}: {}", target, ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
@@ -60,14 +67,8 @@ def import_(directory: DirOption = None) -> int:
     """Load JSON files into the warehouse, idempotently (default folder: data/sample); also the Handbook's dump."""
     configure_logging()
     source = directory or DEFAULT_DIRS["import"]
-    try:
-        settings = get_settings()
-        with closing(build_review_store(settings)) as reviews:
-            report = import_warehouse(
-                MongoDataWarehouse.from_settings(settings), warehouse_files(source, settings), reviews
-            )
-    except LLMTwinError as error:
-        print(f"error: {error}", file=sys.stderr)
+    report = _transfer(source, import_warehouse)
+    if report is None:
         return 1
     for name, counts in report.outcomes.items():
         logger.info("{:<24} {}", name, ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -28,10 +28,9 @@ from llm_engineering.model.registry import (
     find_model_version,
     load_model_folder,
     uninterrupted,
-    version_artifact,
 )
 from steps.metadata import record_metadata
-from steps.optimizing.optimize import held_out_rows, merged_artifact
+from steps.optimizing.optimize import earlier_export, held_out_rows, merged_artifact
 
 CONVERTER = "llama.cpp convert_hf_to_gguf.py"
 
@@ -43,24 +42,18 @@ def export_gguf_version(config: OptimizeModelConfig) -> Annotated[dict[str, Any]
         logger.info("gguf_format is none: no GGUF export.")
         return {"gguf_format": "none"}
     version = find_model_version(config.model_name, config.version)
-    number = int(version.number)
     source_artifact = merged_artifact(version, config.model_name)
-    existing = version.run_metadata.get(GGUF_METADATA)
-    if (
-        isinstance(existing, dict)
-        and existing.get("gguf_format") == config.gguf_format
-        and existing.get("source_artifact_id") == str(source_artifact.id)
-        and version_artifact(version, GGUF_MODEL_ARTIFACT) is not None
-    ):
-        logger.info(
-            "{} version {} already has its {} GGUF from these weights: {}; nothing to do.",
-            config.model_name,
-            number,
-            config.gguf_format,
-            existing.get("location"),
-        )
-        record_metadata({"reused": True, **existing})
-        return dict(existing)
+    existing = earlier_export(
+        version,
+        source_artifact,
+        GGUF_MODEL_ARTIFACT,
+        GGUF_METADATA,
+        export_format=("gguf_format", config.gguf_format),
+        detail="location",
+    )
+    if existing is not None:
+        return existing
+    number = int(version.number)
     settings = settings_for_step()
     source = load_model_folder(config.model_name, number, llm_models_dir(settings) / "registry")
     rows = held_out_rows(version, config)

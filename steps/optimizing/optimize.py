@@ -47,24 +47,18 @@ ENGINE = "openvino-genai"
 def optimize_version(config: OptimizeModelConfig) -> Annotated[dict[str, Any], "optimization"]:
     """Export, measure and register; the summary (also the version's `optimized_model` metadata)."""
     version = find_model_version(config.model_name, config.version)
-    number = int(version.number)
     source_artifact = merged_artifact(version, config.model_name)
-    existing = version.run_metadata.get(OPTIMIZATION_METADATA)
-    if (
-        isinstance(existing, dict)
-        and existing.get("weight_format") == config.weight_format
-        and existing.get("source_artifact_id") == str(source_artifact.id)
-        and version_artifact(version, OPTIMIZED_MODEL_ARTIFACT) is not None
-    ):
-        logger.info(
-            "{} version {} already has its {} export from these weights (perplexity ratio {}); nothing to do.",
-            config.model_name,
-            number,
-            config.weight_format,
-            existing.get("perplexity_ratio"),
-        )
-        record_metadata({"reused": True, **existing})
-        return dict(existing)
+    existing = earlier_export(
+        version,
+        source_artifact,
+        OPTIMIZED_MODEL_ARTIFACT,
+        OPTIMIZATION_METADATA,
+        export_format=("weight_format", config.weight_format),
+        detail="perplexity_ratio",
+    )
+    if existing is not None:
+        return existing
+    number = int(version.number)
     settings = settings_for_step()
     models_dir = llm_models_dir(settings)
     source = load_model_folder(config.model_name, number, models_dir / "registry")
@@ -124,6 +118,39 @@ def optimize_version(config: OptimizeModelConfig) -> Annotated[dict[str, Any], "
             reason,
         )
     return summary
+
+
+def earlier_export(
+    version: "ModelVersionResponse",
+    source_artifact: "ArtifactVersionResponse",
+    artifact_name: str,
+    metadata_key: str,
+    *,
+    export_format: tuple[str, str],
+    detail: str,
+) -> dict[str, Any] | None:
+    """The summary of an export that the version already has (its `metadata_key` metadata, with the format field and
+    value of `export_format`, made from `source_artifact`'s weights, `artifact_name` still registered), logged and
+    recorded on this run as reused; None when there is none to reuse. `detail`: the summary's field the log shows."""
+    existing = version.run_metadata.get(metadata_key)
+    if not isinstance(existing, dict) or existing.get("source_artifact_id") != str(source_artifact.id):
+        return None
+    format_field, format_value = export_format
+    if existing.get(format_field) != format_value:
+        return None
+    if version_artifact(version, artifact_name) is None:
+        return None
+    logger.info(
+        "{} version {} already has its {} {} from these weights ({} {}); nothing to do.",
+        version.model.name,
+        version.number,
+        format_value,
+        artifact_name,
+        detail,
+        existing.get(detail),
+    )
+    record_metadata({"reused": True, **existing})
+    return dict(existing)
 
 
 def merged_artifact(version: "ModelVersionResponse", model_name: str) -> "ArtifactVersionResponse":
