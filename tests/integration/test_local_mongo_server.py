@@ -9,7 +9,8 @@ from pathlib import Path
 from llm_engineering.domain.documents import UserDocument
 from llm_engineering.infrastructure.db.mongo import MongoDataWarehouse
 from llm_engineering.infrastructure.local.loopback import free_port
-from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer, pid_alive
+from llm_engineering.infrastructure.local.mongo_server import LocalMongoServer
+from llm_engineering.infrastructure.local.processes import pid_alive
 from tests.conftest import REPO_ROOT, make_settings
 
 

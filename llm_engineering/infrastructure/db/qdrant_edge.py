@@ -31,6 +31,7 @@ from llm_engineering.infrastructure.db.qdrant_points import (
     record_from_point,
     scroll_records,
 )
+from llm_engineering.infrastructure.local.processes import pid_alive
 from llm_engineering.settings import Settings
 
 EDGE_DIR = "qdrant_edge"
@@ -68,14 +69,6 @@ def _edge_filter(filters: Filters | None) -> edge.Filter | None:
         ]
     )
 
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
@@ -174,7 +167,7 @@ class EdgeVectorStore:
             pid = int(owner["pid"])
             if pid == os.getpid():
                 holder = "another store object in this same process (close it first)"
-            elif _pid_alive(pid):
+            elif pid_alive(pid):
                 holder = f"process {pid} (`{owner.get('command', '?')}`, since {owner.get('since', '?')})"
         except (OSError, ValueError, KeyError, TypeError):
             pass

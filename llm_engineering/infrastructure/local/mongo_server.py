@@ -14,6 +14,7 @@ from pathlib import Path
 from loguru import logger
 
 from llm_engineering.domain.exceptions import LocalInfrastructureError
+from llm_engineering.infrastructure.local.processes import pid_alive
 from llm_engineering.settings import Settings
 
 SERVER_COMMAND = "secantusd-py"
@@ -37,22 +38,6 @@ def port_is_open(host: str, port: int, timeout: float = 0.2) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         return sock.connect_ex((host, port)) == 0
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists (signal 0 checks without sending anything)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie still answers kill(0); look at its state where /proc exists.
-    status = Path(f"/proc/{pid}/status")
-    if status.exists():
-        with contextlib.suppress(OSError):
-            return "\nState:\tZ" not in status.read_text()
-    return True
 
 
 @dataclass(frozen=True)
