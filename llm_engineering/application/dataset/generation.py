@@ -33,6 +33,7 @@ PAIRS_SYSTEM = (
 )
 GENERIC_ANSWER_SYSTEM = "You are a helpful assistant. Answer the request directly."
 T = TypeVar("T")
+R = TypeVar("R")
 # Prompts handed to the client per call: the progress bar moves once per group; the client batches inside it.
 PROMPT_GROUP = 32
 LABEL = re.compile(r"^(question|instruction|q|prompt)\s*[:\-]\s*", re.IGNORECASE)
@@ -130,6 +131,22 @@ def _llm_time(stats: GenerationStats, prompts: int) -> Iterator[None]:
         stats.prompts += prompts
 
 
+def _asked(
+    items: Sequence[T],
+    description: str,
+    progress: bool,
+    stats: GenerationStats,
+    conversation: Callable[[T], list[ChatMessage]],
+    ask: Callable[[list[list[ChatMessage]]], R],
+) -> Iterator[tuple[Sequence[T], R]]:
+    """Each group of items with the LLM's reply to their conversations, the calls timed and counted in `stats`."""
+    for group in _in_groups(items, description, progress):
+        conversations = [conversation(item) for item in group]
+        with _llm_time(stats, len(group)):
+            reply = ask(conversations)
+        yield group, reply
+
+
 def _drop(stats: GenerationStats, reason: str, count: int = 1) -> None:
     stats.dropped += count
     stats.drop_reasons[reason] = stats.drop_reasons.get(reason, 0) + count
@@ -155,17 +172,19 @@ def backtranslate(
 ) -> list[InstructSample]:
     """The author's extract is the answer (it carries their voice); the LLM writes what it answers."""
     samples: list[InstructSample] = []
-    for group in _in_groups(extracts, "writing instructions", progress):
-        conversations = [
-            [
-                ChatMessage("system", BACKTRANSLATION_SYSTEM),
-                *BACKTRANSLATION_EXAMPLE,
-                ChatMessage("user", f"Passage:\n{extract.text}"),
-            ]
-            for extract in group
-        ]
-        with _llm_time(stats, len(group)):
-            answers = client.generate(conversations, config.params())
+    asked = _asked(
+        extracts,
+        "writing instructions",
+        progress,
+        stats,
+        lambda extract: [
+            ChatMessage("system", BACKTRANSLATION_SYSTEM),
+            *BACKTRANSLATION_EXAMPLE,
+            ChatMessage("user", f"Passage:\n{extract.text}"),
+        ],
+        lambda conversations: client.generate(conversations, config.params()),
+    )
+    for group, answers in asked:
         for extract, answer in zip(group, answers, strict=True):
             instruction = parse_instruction(answer)
             if instruction is None:
@@ -185,16 +204,18 @@ def generate_pairs(
 ) -> list[InstructSample]:
     """The book's way for a strong LLM: it writes N instruction-answer pairs per extract, as JSON."""
     samples: list[InstructSample] = []
-    for group in _in_groups(extracts, "writing instruction pairs", progress):
-        conversations = [
-            [
-                ChatMessage("system", PAIRS_SYSTEM),
-                ChatMessage("user", f"Write {config.pairs_per_extract} pairs for this passage:\n{extract.text}"),
-            ]
-            for extract in group
-        ]
-        with _llm_time(stats, len(group)):
-            result = generate_structured(client, conversations, InstructionPairs, config.params())
+    asked = _asked(
+        extracts,
+        "writing instruction pairs",
+        progress,
+        stats,
+        lambda extract: [
+            ChatMessage("system", PAIRS_SYSTEM),
+            ChatMessage("user", f"Write {config.pairs_per_extract} pairs for this passage:\n{extract.text}"),
+        ],
+        lambda conversations: generate_structured(client, conversations, InstructionPairs, config.params()),
+    )
+    for group, result in asked:
         stats.retried += result.retried
         if result.dropped:
             _drop(stats, "malformed_json", result.dropped)
@@ -240,12 +261,15 @@ def add_rejected_answers(
     """Preference triples: the author's text is chosen, the LLM's generic answer to the same prompt is rejected."""
     triples: list[PreferenceSample] = []
     params = config.params(config.rejected_max_new_tokens)
-    for group in _in_groups(samples, "writing generic answers", progress):
-        conversations = [
-            [ChatMessage("system", GENERIC_ANSWER_SYSTEM), ChatMessage("user", sample.instruction)] for sample in group
-        ]
-        with _llm_time(stats, len(group)):
-            answers = client.generate(conversations, params)
+    asked = _asked(
+        samples,
+        "writing generic answers",
+        progress,
+        stats,
+        lambda sample: [ChatMessage("system", GENERIC_ANSWER_SYSTEM), ChatMessage("user", sample.instruction)],
+        lambda conversations: client.generate(conversations, params),
+    )
+    for group, answers in asked:
         triples += [
             PreferenceSample(
                 prompt=sample.instruction,
