@@ -30,7 +30,12 @@ from llm_engineering.domain.ports import ChatMessage, GenerationParams
 from llm_engineering.infrastructure.llm.local_streaming import TransformersStreamingLLM
 from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
 from llm_engineering.infrastructure.llm.openvino_engine import OpenVINOGenerator
-from llm_engineering.model.inference.openvino_export import OpenVINOExport, export_openvino, folder_size_mb
+from llm_engineering.model.inference.openvino_export import (
+    EXPORT_RECORD,
+    OpenVINOExport,
+    export_openvino,
+    folder_size_mb,
+)
 from llm_engineering.settings import load_settings
 
 PASSAGE = (
@@ -78,8 +83,14 @@ def concurrent_tokens_per_s(engine: Engine, clients: int, max_new_tokens: int) -
 
 
 def exported(source: Path, folder: Path, weight_format: str) -> OpenVINOExport:
-    """The export of `source` in `weight_format`, made once and reused."""
-    if (folder / "openvino_model.xml").is_file():
+    """The export of `source` in `weight_format`, made once and reused while its record names the same source and
+    format (another LOCAL_LLM_MODEL_ID exports again)."""
+    try:
+        record = json.loads((folder / EXPORT_RECORD).read_text())
+    except (OSError, ValueError):
+        record = {}
+    same = record.get("source") == str(source) and record.get("weight_format") == weight_format
+    if same and (folder / "openvino_model.xml").is_file():
         return OpenVINOExport(folder, weight_format, folder_size_mb(folder), float("nan"))
     return export_openvino(source, folder, weight_format)
 

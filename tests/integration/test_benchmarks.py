@@ -12,13 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from llm_engineering.infrastructure.llm.model_store import resolve_llm_model
+from tests.conftest import PACKAGED_LLM_ID
+from tests.training_support import make_tiny_llama_like
+
 ROOT = Path(__file__).resolve().parents[2]
 # The runnable benchmarks; the other modules there are their shared helpers.
 BENCHES = sorted(p.name for p in (ROOT / "bench").glob("*.py") if 'if __name__ == "__main__":' in p.read_text())
 
 
-def _run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _run(*args: str, timeout: float = 300, **environment: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **environment}
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -57,8 +61,17 @@ def test_the_vector_store_benchmark_measures_every_adapter_and_query_kind() -> N
 
 
 @pytest.mark.slow
-def test_the_engine_comparison_measures_both_engines_in_processes_of_their_own() -> None:
-    result = _run("bench/serve.py", "--engines", "transformers", "openvino", "--chat-clients", "2", "--max-tokens", "4")
+def test_the_engine_comparison_measures_both_engines_in_processes_of_their_own(
+    llm_models_dir: Path, tmp_path: Path
+) -> None:
+    # A 2-layer Llama with SmolLM2's tokenizer stands in for SmolLM2 (LOCAL_LLM_MODEL_ID): the same code path and the
+    # same RAG-sized prompt, for a fraction of SmolLM2's OpenVINO export, which a fresh clone would make here first.
+    tiny = make_tiny_llama_like(tmp_path / "tiny-llama", Path(resolve_llm_model(PACKAGED_LLM_ID, llm_models_dir)))
+    result = _run(
+        *("bench/serve.py", "--engines", "transformers", "openvino", "--chat-clients", "2", "--max-tokens", "4"),
+        LOCAL_LLM_MODEL_ID=str(tiny),
+        DATA_DIR=str(tmp_path / "data"),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert list(figures) == ["transformers", "openvino"]
